@@ -1,0 +1,257 @@
+//! The crate's one error type, its stable reason codes and HTTP statuses.
+
+use http::StatusCode;
+
+/// Everything that can go wrong while signing, verifying or configuring.
+///
+/// Each variant maps to a stable [`Reason`] code (see [`Error::reason`]) and an
+/// HTTP status (see [`Error::status`]). The `Display` text is meant for logs:
+/// it is precise. What a client is told should come from
+/// [`Error::public_message`], which does not tell an unknown key from a bad
+/// signature.
+///
+/// Errors do not implement `PartialEq`: compare their [`Reason`]s.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request or token cannot be parsed, or a required part is missing.
+    #[error("malformed: {0}")]
+    Malformed(Malformed),
+    /// No key with this id is known.
+    #[error("unknown access key")]
+    UnknownKey,
+    /// The credential scope names another region, service, terminator or date.
+    #[error("credential scope does not match: {0}")]
+    ScopeMismatch(ScopeField),
+    /// The request date is too far from the verifier's clock.
+    #[error("request date is outside the allowed window")]
+    TimeSkewed,
+    /// A presigned request is past its `X-Amz-Expires`, or a token past its `exp`.
+    #[error("expired")]
+    Expired,
+    /// A header that must be signed (`host`, `x-amz-date`) is not signed.
+    #[error("required header is not signed: {0}")]
+    UnsignedHeader(&'static str),
+    /// `x-amz-content-sha256` does not match the body.
+    #[error("payload hash does not match the body")]
+    BodyMismatch,
+    /// The SigV4 signature does not match.
+    #[error("signature does not match")]
+    SignatureMismatch(Option<Box<Diagnostic>>),
+    /// The signing algorithm is not one we accept.
+    #[error("algorithm not accepted")]
+    Algorithm,
+    /// A configuration or argument given by the caller (not the request) is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(&'static str),
+    /// The key store failed; the request could not be decided.
+    #[error("store failed")]
+    Store(#[source] crate::store::StoreError),
+}
+
+/// A stable, machine-readable code for an [`Error`].
+///
+/// The words are the reason codes of the conformance vector format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// `malformed`
+    Malformed,
+    /// `unknown_key`
+    UnknownKey,
+    /// `scope_mismatch`
+    ScopeMismatch,
+    /// `time_skewed`
+    TimeSkewed,
+    /// `expired`
+    Expired,
+    /// `unsigned_header`
+    UnsignedHeader,
+    /// `body_mismatch`
+    BodyMismatch,
+    /// `signature_mismatch`
+    SignatureMismatch,
+    /// `algorithm`
+    Algorithm,
+    /// `config`
+    Config,
+    /// `store`
+    Store,
+}
+
+impl Reason {
+    /// The reason as its stable snake-case code.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Malformed => "malformed",
+            Reason::UnknownKey => "unknown_key",
+            Reason::ScopeMismatch => "scope_mismatch",
+            Reason::TimeSkewed => "time_skewed",
+            Reason::Expired => "expired",
+            Reason::UnsignedHeader => "unsigned_header",
+            Reason::BodyMismatch => "body_mismatch",
+            Reason::SignatureMismatch => "signature_mismatch",
+            Reason::Algorithm => "algorithm",
+            Reason::Config => "config",
+            Reason::Store => "store",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// The stable reason code of this error.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Error::Malformed(_) => Reason::Malformed,
+            Error::UnknownKey => Reason::UnknownKey,
+            Error::ScopeMismatch(_) => Reason::ScopeMismatch,
+            Error::TimeSkewed => Reason::TimeSkewed,
+            Error::Expired => Reason::Expired,
+            Error::UnsignedHeader(_) => Reason::UnsignedHeader,
+            Error::BodyMismatch => Reason::BodyMismatch,
+            Error::SignatureMismatch(_) => Reason::SignatureMismatch,
+            Error::Algorithm => Reason::Algorithm,
+            Error::Config(_) => Reason::Config,
+            Error::Store(_) => Reason::Store,
+        }
+    }
+
+    /// The HTTP status a server should answer with.
+    ///
+    /// Malformed requests are `400`; every authentication failure is `401`, so
+    /// that a client cannot tell an unknown key from a wrong signature; a
+    /// failing store or a bad configuration is `500`.
+    pub fn status(&self) -> StatusCode {
+        match self.reason() {
+            Reason::Malformed => StatusCode::BAD_REQUEST,
+            Reason::Config | Reason::Store => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// A message safe to send to the client.
+    ///
+    /// It names the reason for malformed, skewed and expired requests, which
+    /// the client can fix, and is the same for every credential failure.
+    pub fn public_message(&self) -> &'static str {
+        match self.reason() {
+            Reason::Malformed => "the request's signature or credentials are malformed",
+            Reason::TimeSkewed => "the request date is too far from the server's clock",
+            Reason::Expired => "the request has expired",
+            Reason::Config | Reason::Store => "the request could not be authenticated right now",
+            _ => "the request could not be authenticated",
+        }
+    }
+
+    /// The verifier's canonical request and string to sign, when the signature
+    /// did not match and diagnostics were enabled.
+    pub fn diagnostic(&self) -> Option<&Diagnostic> {
+        match self {
+            Error::SignatureMismatch(d) => d.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What exactly is malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// The `Authorization` header lacks a part (`Credential`, `SignedHeaders`, `Signature`).
+    #[error("authorization lacks {0}")]
+    MissingPart(&'static str),
+    /// A part of the `Authorization` header or presigned query appears twice.
+    #[error("{0} given twice")]
+    DuplicatePart(&'static str),
+    /// The `Authorization` header has a part we do not know.
+    #[error("authorization has an unknown part")]
+    UnknownPart,
+    /// The credential is not `KEY/DATE/REGION/SERVICE/TERMINATOR`.
+    #[error("credential is not KEY/DATE/REGION/SERVICE/aws4_request")]
+    Credential,
+    /// The signature is not 64 hexadecimal digits.
+    #[error("signature is not 64 hex digits")]
+    Signature,
+    /// The signed-headers list is empty, not lower case, not sorted or repeats a name.
+    #[error("signed headers are not a sorted, lower-case, `;`-separated list")]
+    SignedHeaders,
+    /// A header named in the signed-headers list is absent from the request.
+    #[error("a signed header is absent from the request")]
+    SignedHeaderAbsent,
+    /// The request has no `X-Amz-Date`.
+    #[error("no x-amz-date")]
+    MissingDate,
+    /// `X-Amz-Date` is not `yyyymmddThhmmssZ`, or not a real date.
+    #[error("x-amz-date is not yyyymmddThhmmssZ")]
+    Date,
+    /// `X-Amz-Expires` is not a whole number of seconds from 1 to 604800.
+    #[error("x-amz-expires is not a number from 1 to 604800")]
+    Expires,
+    /// A presigned query lacks a required parameter.
+    #[error("presigned query lacks {0}")]
+    MissingParameter(&'static str),
+    /// A `%` that is not followed by two hexadecimal digits.
+    #[error("broken percent escape")]
+    PercentEscape,
+    /// A header value that must be text is not UTF-8.
+    #[error("a header value is not UTF-8")]
+    NotUtf8,
+    /// The request target is empty or does not start with `/`.
+    #[error("request target is not a path")]
+    Target,
+    /// A header, the target or the whole request is larger than we accept.
+    #[error("too large")]
+    TooLarge,
+    /// Both an `Authorization` header and a presigned query signature.
+    #[error("signed both in the header and in the query")]
+    Ambiguous,
+    /// The request carries no signature at all.
+    #[error("no signature")]
+    Unsigned,
+    /// Raw HTTP text that cannot be read as a request.
+    #[error("not an HTTP/1.1 request")]
+    Http,
+}
+
+/// Which part of the credential scope did not match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScopeField {
+    /// The scope date is not the date of `X-Amz-Date`.
+    #[error("date")]
+    Date,
+    /// Another region.
+    #[error("region")]
+    Region,
+    /// Another service.
+    #[error("service")]
+    Service,
+    /// A terminator other than `aws4_request`.
+    #[error("terminator")]
+    Terminator,
+}
+
+/// What the verifier built, shown when a signature does not match.
+///
+/// Values of sensitive headers (`authorization`, `cookie`,
+/// `x-amz-security-token`, ...) are replaced by `<redacted>`, so the text can
+/// be logged; it is then no longer the exact text that was hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The canonical request.
+    pub canonical_request: String,
+    /// The string to sign.
+    pub string_to_sign: String,
+}
+
+impl From<Malformed> for Error {
+    fn from(m: Malformed) -> Self {
+        Error::Malformed(m)
+    }
+}

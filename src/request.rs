@@ -1,0 +1,239 @@
+//! A read-only view of an HTTP request as it arrived on the wire.
+//!
+//! Signing and verifying read a request through [`RequestView`]: the method,
+//! the raw request-target (path and query still percent-encoded), the headers
+//! in arrival order with repeats, and the body or what is known of it. It is
+//! implemented for [`http::Request`], [`http::request::Parts`] and the plain
+//! [`OwnedRequest`], which can also be read from raw HTTP/1.1 text.
+
+use crate::error::{Error, Malformed};
+
+/// What a view knows of the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body<'a> {
+    /// The whole body.
+    Bytes(&'a [u8]),
+    /// The body's SHA-256, computed elsewhere (for example while streaming it).
+    Sha256(&'a [u8; 32]),
+    /// The body is not at hand (for example [`http::request::Parts`]).
+    ///
+    /// The verifier then takes the payload hash from `x-amz-content-sha256`
+    /// and says in its result that the body still has to be checked against
+    /// it; without that header it assumes an empty body.
+    Unknown,
+}
+
+/// A request as the signer and verifier read it.
+pub trait RequestView {
+    /// The method, e.g. `GET`, exactly as sent.
+    fn method(&self) -> &str;
+
+    /// The raw request-target: the path and query, still percent-encoded,
+    /// exactly as they came over the wire.
+    fn target(&self) -> &[u8];
+
+    /// The headers in arrival order, repeats included, names in any case.
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])>;
+
+    /// The body, or what is known of it.
+    fn body(&self) -> Body<'_>;
+}
+
+impl<T: RequestView + ?Sized> RequestView for &T {
+    fn method(&self) -> &str {
+        (**self).method()
+    }
+    fn target(&self) -> &[u8] {
+        (**self).target()
+    }
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        (**self).headers()
+    }
+    fn body(&self) -> Body<'_> {
+        (**self).body()
+    }
+}
+
+fn uri_target(uri: &http::Uri) -> &[u8] {
+    uri.path_and_query().map_or(b"/", |pq| pq.as_str().as_bytes())
+}
+
+impl<B: AsRef<[u8]>> RequestView for http::Request<B> {
+    fn method(&self) -> &str {
+        self.method().as_str()
+    }
+    fn target(&self) -> &[u8] {
+        uri_target(self.uri())
+    }
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+    }
+    fn body(&self) -> Body<'_> {
+        Body::Bytes(self.body().as_ref())
+    }
+}
+
+impl RequestView for http::request::Parts {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
+    fn target(&self) -> &[u8] {
+        uri_target(&self.uri)
+    }
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+    }
+    fn body(&self) -> Body<'_> {
+        Body::Unknown
+    }
+}
+
+/// A plain, owned request: for tests, harnesses and the command-line tool.
+///
+/// Unlike [`http::Request`] it keeps whatever the wire carried: raw spaces or
+/// UTF-8 in the target, header names in their original case, repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedRequest {
+    /// The method, e.g. `GET`.
+    pub method: String,
+    /// The raw request-target, e.g. `/v1/my%20type?q=1`.
+    pub target: Vec<u8>,
+    /// Headers in arrival order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// The largest raw request [`OwnedRequest::parse_http1`] reads.
+pub const MAX_RAW_REQUEST: usize = 16 * 1024 * 1024;
+
+impl OwnedRequest {
+    /// A request with no headers and an empty body.
+    pub fn new(method: &str, target: impl Into<Vec<u8>>) -> Self {
+        OwnedRequest { method: method.to_owned(), target: target.into(), ..Self::default() }
+    }
+
+    /// The same request with one more header.
+    pub fn header(mut self, name: &str, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The same request with this body.
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Read raw HTTP/1.1 request text, leniently, as a test harness needs.
+    ///
+    /// Lines may end in CRLF or LF. The request line is split at its first and
+    /// last space, so a target may hold raw spaces. A header line that starts
+    /// with a space or tab continues the previous value (obsolete folding),
+    /// joined by one space. Everything after the first empty line is the body.
+    ///
+    /// # Errors
+    /// [`Malformed::Http`] when there is no request line or a header line has
+    /// no `:`; [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes.
+    pub fn parse_http1(raw: &[u8]) -> Result<Self, Error> {
+        if raw.len() > MAX_RAW_REQUEST {
+            return Err(Malformed::TooLarge.into());
+        }
+        let (head, body) = split_head(raw);
+        let mut lines = head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+
+        let request_line = lines.next().ok_or(Malformed::Http)?;
+        let mut request = parse_request_line(request_line)?;
+        for line in lines {
+            add_header_line(&mut request.headers, line)?;
+        }
+        request.body = body.to_vec();
+        Ok(request)
+    }
+}
+
+/// Split raw text at the first empty line.
+fn split_head(raw: &[u8]) -> (&[u8], &[u8]) {
+    for (i, w) in raw.windows(2).enumerate() {
+        if w == b"\n\n" {
+            return (&raw[..i], &raw[i + 2..]);
+        }
+        if raw[i..].starts_with(b"\n\r\n") {
+            return (&raw[..i], &raw[i + 3..]);
+        }
+    }
+    (raw, &[])
+}
+
+fn parse_request_line(line: &[u8]) -> Result<OwnedRequest, Error> {
+    let first = line.iter().position(|&b| b == b' ').ok_or(Malformed::Http)?;
+    let last = line.iter().rposition(|&b| b == b' ').ok_or(Malformed::Http)?;
+    let method = std::str::from_utf8(&line[..first]).map_err(|_| Malformed::Http)?;
+    if first == last || method.is_empty() || !line[last + 1..].starts_with(b"HTTP/") {
+        return Err(Malformed::Http.into());
+    }
+    Ok(OwnedRequest::new(method, &line[first + 1..last]))
+}
+
+fn add_header_line(headers: &mut Vec<(String, Vec<u8>)>, line: &[u8]) -> Result<(), Error> {
+    if let Some(rest) = line.strip_prefix(b" ").or_else(|| line.strip_prefix(b"\t")) {
+        let (_, value) = headers.last_mut().ok_or(Malformed::Http)?;
+        value.push(b' ');
+        value.extend_from_slice(trim(rest));
+        return Ok(());
+    }
+    let colon = line.iter().position(|&b| b == b':').ok_or(Malformed::Http)?;
+    let name = std::str::from_utf8(&line[..colon]).map_err(|_| Malformed::Http)?;
+    if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        return Err(Malformed::Http.into());
+    }
+    headers.push((name.to_owned(), trim(&line[colon + 1..]).to_vec()));
+    Ok(())
+}
+
+pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+impl RequestView for OwnedRequest {
+    fn method(&self) -> &str {
+        &self.method
+    }
+    fn target(&self) -> &[u8] {
+        &self.target
+    }
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+    }
+    fn body(&self) -> Body<'_> {
+        Body::Bytes(&self.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_raw_text_with_folds_and_spaces() {
+        let raw = b"GET /example space/?a=b HTTP/1.1\r\nHost:example.com\r\nX-A:one\r\n  two\r\n\r\nbody";
+        let req = OwnedRequest::parse_http1(raw).unwrap();
+        assert_eq!(req.method, "GET");
+        assert_eq!(req.target, b"/example space/?a=b");
+        assert_eq!(req.headers[1], ("X-A".to_owned(), b"one two".to_vec()));
+        assert_eq!(req.body, b"body");
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_request() {
+        for raw in [&b""[..], b"GET\n", b"GET / FTP/1\n", b"GET / HTTP/1.1\nno colon\n", b" x\n"] {
+            assert_eq!(OwnedRequest::parse_http1(raw).unwrap_err().reason(), crate::Reason::Malformed);
+        }
+    }
+}

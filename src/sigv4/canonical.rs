@@ -1,0 +1,357 @@
+//! The canonical request, one writer for signing and verifying.
+//!
+//! The text is streamed into a [`Sink`]: SHA-256 on the hot path, a buffer
+//! only when somebody wants to read it.
+
+use super::encode::{Buffered, Sink, canonical_bytes, check_escapes, decoded, is_canonical};
+use crate::error::{Error, Malformed};
+use crate::request::{RequestView, trim};
+
+/// How the raw wire path becomes the canonical URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PathEncoding {
+    /// Encode the raw path once more, keeping `/`: `%20` signs as `%2520`.
+    /// Para's rule and that of every AWS service but S3.
+    #[default]
+    Double,
+    /// Decode the raw path, then encode it once: S3's rule.
+    Single,
+}
+
+/// The rules that vary between services when forming a canonical request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CanonicalRules {
+    /// How the path is encoded.
+    pub path_encoding: PathEncoding,
+    /// Remove `.` and `..` segments and empty segments (`//`) before encoding.
+    pub normalize_path: bool,
+}
+
+impl CanonicalRules {
+    /// Para's rules: double encoding, no normalisation.
+    pub const PARA: CanonicalRules =
+        CanonicalRules { path_encoding: PathEncoding::Double, normalize_path: false };
+    /// Generic AWS services: double encoding with normalisation.
+    pub const AWS: CanonicalRules =
+        CanonicalRules { path_encoding: PathEncoding::Double, normalize_path: true };
+    /// S3: single encoding, no normalisation.
+    pub const S3: CanonicalRules =
+        CanonicalRules { path_encoding: PathEncoding::Single, normalize_path: false };
+}
+
+/// Headers as the canonicaliser reads them: all values of one name, in order.
+pub(crate) trait HeaderSource {
+    /// Call `f` with each value of the header `name` (lower case), in order.
+    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8]));
+}
+
+/// The request's own headers.
+pub(crate) struct ViewHeaders<'r, R: ?Sized>(pub(crate) &'r R);
+
+impl<R: RequestView + ?Sized> HeaderSource for ViewHeaders<'_, R> {
+    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
+        for (n, v) in self.0.headers() {
+            if n.eq_ignore_ascii_case(name) {
+                f(v);
+            }
+        }
+    }
+}
+
+/// Headers whose values are shown as `<redacted>` in diagnostics.
+pub const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-amz-security-token",
+];
+
+/// A source that hides sensitive values, for text that may be logged.
+pub(crate) struct Redacted<H>(pub(crate) H);
+
+impl<H: HeaderSource> HeaderSource for Redacted<H> {
+    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
+        if SENSITIVE_HEADERS.contains(&name) {
+            let mut any = false;
+            self.0.each_value(name, &mut |_| any = true);
+            if any {
+                f(b"<redacted>");
+            }
+        } else {
+            self.0.each_value(name, f);
+        }
+    }
+}
+
+/// What the canonical request is made of, besides the headers.
+pub(crate) struct Parts<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) target: &'a [u8],
+    /// The signed header names, lower case, sorted, `;`-separated.
+    pub(crate) signed_headers: &'a str,
+    /// The payload hash as it appears in the last line.
+    pub(crate) payload_hash: &'a str,
+    /// Leave `X-Amz-Signature` out of the query (presigned requests).
+    pub(crate) skip_signature: bool,
+}
+
+/// The largest request-target we canonicalise.
+pub(crate) const MAX_TARGET: usize = 16 * 1024;
+
+/// Write the canonical request for `parts` into `sink`.
+pub(crate) fn write<S: Sink, H: HeaderSource>(
+    sink: &mut S,
+    parts: &Parts<'_>,
+    headers: &H,
+    rules: CanonicalRules,
+) -> Result<(), Error> {
+    if parts.target.len() > MAX_TARGET {
+        return Err(Malformed::TooLarge.into());
+    }
+    let (path, query) = split_target(parts.target);
+    let mut w = Buffered::new(sink);
+
+    w.bytes(parts.method.as_bytes());
+    w.byte(b'\n');
+    write_path(&mut w, path, rules)?;
+    w.byte(b'\n');
+    write_query(&mut w, query, parts.skip_signature)?;
+    w.byte(b'\n');
+
+    for name in parts.signed_headers.split(';') {
+        write_header(&mut w, name, headers)?;
+    }
+    w.byte(b'\n');
+    w.bytes(parts.signed_headers.as_bytes());
+    w.byte(b'\n');
+    w.bytes(parts.payload_hash.as_bytes());
+    Ok(())
+}
+
+/// Split a raw target into path and query at the first `?`.
+pub(crate) fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
+    match target.iter().position(|&b| b == b'?') {
+        Some(q) => (&target[..q], &target[q + 1..]),
+        None => (target, &[]),
+    }
+}
+
+fn write_path<S: Sink>(w: &mut Buffered<'_, S>, path: &[u8], rules: CanonicalRules) -> Result<(), Error> {
+    if path.is_empty() {
+        w.byte(b'/');
+        return Ok(());
+    }
+    if path[0] != b'/' {
+        return Err(Malformed::Target.into());
+    }
+    let single = rules.path_encoding == PathEncoding::Single;
+    if single {
+        check_escapes(path)?;
+    }
+    let put = |w: &mut Buffered<'_, S>, piece: &[u8]| {
+        if single {
+            decoded(piece).for_each(|b| w.encoded(b, true));
+        } else {
+            piece.iter().for_each(|&b| w.encoded(b, true));
+        }
+    };
+
+    if !rules.normalize_path {
+        put(w, path);
+        return Ok(());
+    }
+    let segments = normalized_segments(path);
+    for segment in &segments {
+        w.byte(b'/');
+        put(w, segment);
+    }
+    if segments.is_empty() || path.ends_with(b"/") {
+        w.byte(b'/');
+    }
+    Ok(())
+}
+
+/// Path segments with empty and `.` segments dropped and `..` applied.
+fn normalized_segments(path: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    for segment in path.split(|&b| b == b'/') {
+        match segment {
+            b"" | b"." => {}
+            b".." => {
+                out.pop();
+            }
+            _ => out.push(segment),
+        }
+    }
+    out
+}
+
+type Pair<'a> = (&'a [u8], &'a [u8]);
+
+fn write_query<S: Sink>(w: &mut Buffered<'_, S>, query: &[u8], skip_signature: bool) -> Result<(), Error> {
+    if query.is_empty() {
+        return Ok(());
+    }
+    check_escapes(query)?;
+
+    // Pairs are sorted in place; a short query needs no heap.
+    let mut inline: [Pair<'_>; 16] = [(&[], &[]); 16];
+    let mut spill: Vec<Pair<'_>> = Vec::new();
+    let mut count = 0;
+    for pair in query_pairs(query) {
+        if skip_signature && is_signature_name(pair.0) {
+            continue;
+        }
+        if count < inline.len() {
+            inline[count] = pair;
+        } else {
+            if spill.is_empty() {
+                spill.extend_from_slice(&inline);
+            }
+            spill.push(pair);
+        }
+        count += 1;
+    }
+    let pairs = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
+    pairs.sort_unstable_by(|a, b| compare(a.0, b.0).then_with(|| compare(a.1, b.1)));
+
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            w.byte(b'&');
+        }
+        put_component(w, name);
+        w.byte(b'=');
+        put_component(w, value);
+    }
+    Ok(())
+}
+
+/// Query pieces split on `&` (empty pieces dropped) and at the first `=`.
+pub(crate) fn query_pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
+    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|piece| {
+        match piece.iter().position(|&b| b == b'=') {
+            Some(eq) => (&piece[..eq], &piece[eq + 1..]),
+            None => (piece, &[][..]),
+        }
+    })
+}
+
+fn is_signature_name(raw: &[u8]) -> bool {
+    decoded(raw).eq(b"X-Amz-Signature".iter().copied())
+}
+
+fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    if is_canonical(a) && is_canonical(b) {
+        return a.cmp(b);
+    }
+    canonical_bytes(a).cmp(canonical_bytes(b))
+}
+
+fn put_component<S: Sink>(w: &mut Buffered<'_, S>, raw: &[u8]) {
+    if is_canonical(raw) {
+        w.bytes(raw);
+    } else {
+        decoded(raw).for_each(|b| w.encoded(b, false));
+    }
+}
+
+/// Largest header value we canonicalise.
+pub(crate) const MAX_HEADER_VALUE: usize = 16 * 1024;
+
+fn write_header<S: Sink, H: HeaderSource>(
+    w: &mut Buffered<'_, S>,
+    name: &str,
+    headers: &H,
+) -> Result<(), Error> {
+    w.bytes(name.as_bytes());
+    w.byte(b':');
+
+    let mut seen = 0usize;
+    let mut problem = None;
+    headers.each_value(name, &mut |value| {
+        if value.len() > MAX_HEADER_VALUE {
+            problem = Some(Malformed::TooLarge);
+        } else if std::str::from_utf8(value).is_err() {
+            problem = Some(Malformed::NotUtf8);
+        }
+        if seen > 0 {
+            w.byte(b',');
+        }
+        put_trimmed(w, value);
+        seen += 1;
+    });
+
+    if let Some(problem) = problem {
+        return Err(problem.into());
+    }
+    if seen == 0 {
+        return Err(Malformed::SignedHeaderAbsent.into());
+    }
+    w.byte(b'\n');
+    Ok(())
+}
+
+/// A header value trimmed, with every inner run of spaces and tabs folded to one space.
+fn put_trimmed<S: Sink>(w: &mut Buffered<'_, S>, value: &[u8]) {
+    let mut pending_space = false;
+    for &b in trim(value) {
+        if b == b' ' || b == b'\t' {
+            pending_space = true;
+            continue;
+        }
+        if pending_space {
+            w.byte(b' ');
+            pending_space = false;
+        }
+        w.byte(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::OwnedRequest;
+
+    fn canonical(req: &OwnedRequest, signed: &str, rules: CanonicalRules) -> String {
+        let parts = Parts {
+            method: &req.method,
+            target: &req.target,
+            signed_headers: signed,
+            payload_hash: "UNSIGNED-PAYLOAD",
+            skip_signature: true,
+        };
+        let mut out = Vec::new();
+        write(&mut out, &parts, &ViewHeaders(req), rules).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn para_path_is_encoded_twice_and_not_normalised() {
+        let req = OwnedRequest::new("GET", "/v1/my%20type/../a//b").header("Host", "h");
+        let text = canonical(&req, "host", CanonicalRules::PARA);
+        assert!(text.starts_with("GET\n/v1/my%2520type/../a//b\n\n"), "{text}");
+        let text = canonical(&req, "host", CanonicalRules::AWS);
+        assert!(text.starts_with("GET\n/v1/a/b\n\n"), "{text}");
+        let text = canonical(&req, "host", CanonicalRules::S3);
+        assert!(text.starts_with("GET\n/v1/my%20type/../a//b\n\n"), "{text}");
+    }
+
+    #[test]
+    fn query_is_decoded_reencoded_and_sorted() {
+        let req = OwnedRequest::new("GET", "/?b=2&a=y&a=x&flag&c=1+1&X-Amz-Signature=ff&&d=%7e")
+            .header("Host", "h");
+        let text = canonical(&req, "host", CanonicalRules::PARA);
+        assert!(text.starts_with("GET\n/\na=x&a=y&b=2&c=1%2B1&d=~&flag=\n"), "{text}");
+    }
+
+    #[test]
+    fn headers_are_trimmed_folded_and_joined() {
+        let req = OwnedRequest::new("GET", "/")
+            .header("X-A", "  one   two ")
+            .header("Host", "h")
+            .header("x-a", "\tthree");
+        let text = canonical(&req, "host;x-a", CanonicalRules::PARA);
+        assert_eq!(text, "GET\n/\n\nhost:h\nx-a:one two,three\n\nhost;x-a\nUNSIGNED-PAYLOAD");
+    }
+}

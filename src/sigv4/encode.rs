@@ -1,0 +1,185 @@
+//! Percent-encoding as SigV4 wants it, written straight into a sink.
+
+use crate::error::Malformed;
+
+/// Where canonical text goes: a hasher on the hot path, a buffer for display.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for sha2::Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(self, bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// SigV4's unreserved set: `A-Z a-z 0-9 - _ . ~`.
+pub(crate) fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// Collects small writes so the sink sees few, larger ones.
+pub(crate) struct Buffered<'s, S: Sink> {
+    sink: &'s mut S,
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl<'s, S: Sink> Buffered<'s, S> {
+    pub(crate) fn new(sink: &'s mut S) -> Self {
+        Buffered { sink, buf: [0; 128], len: 0 }
+    }
+
+    pub(crate) fn byte(&mut self, b: u8) {
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.buf.len() {
+            self.flush();
+            if bytes.len() > self.buf.len() {
+                self.sink.put(bytes);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// One byte, percent-encoded unless unreserved (or `/` when `keep_slash`).
+    pub(crate) fn encoded(&mut self, b: u8, keep_slash: bool) {
+        if is_unreserved(b) || (keep_slash && b == b'/') {
+            self.byte(b);
+        } else {
+            self.bytes(&[b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]]);
+        }
+    }
+
+    pub(crate) fn flush(&mut self) {
+        if self.len > 0 {
+            self.sink.put(&self.buf[..self.len]);
+            self.len = 0;
+        }
+    }
+}
+
+impl<S: Sink> Drop for Buffered<'_, S> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Check that every `%` starts a two-digit hexadecimal escape.
+pub(crate) fn check_escapes(raw: &[u8]) -> Result<(), Malformed> {
+    let mut i = 0;
+    while let Some(offset) = raw[i..].iter().position(|&b| b == b'%') {
+        let at = i + offset;
+        let ok = raw.get(at + 1..at + 3).is_some_and(|h| h.iter().all(|&d| hex_value(d).is_some()));
+        if !ok {
+            return Err(Malformed::PercentEscape);
+        }
+        i = at + 3;
+    }
+    Ok(())
+}
+
+/// The bytes `raw` stands for, with `%XX` escapes decoded (`+` stays `+`).
+///
+/// Call [`check_escapes`] first: a broken escape is passed through as is.
+pub(crate) fn decoded(raw: &[u8]) -> impl Iterator<Item = u8> + Clone + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let b = *raw.get(i)?;
+        let escape = (b == b'%')
+            .then(|| Some((hex_value(*raw.get(i + 1)?)?, hex_value(*raw.get(i + 2)?)?)))
+            .flatten();
+        match escape {
+            Some((hi, lo)) => {
+                i += 3;
+                Some(hi << 4 | lo)
+            }
+            None => {
+                i += 1;
+                Some(b)
+            }
+        }
+    })
+}
+
+/// The canonical (strict) encoding of what `raw` stands for, byte by byte.
+///
+/// Used to compare query names and values in the order SigV4 sorts them,
+/// without building the encoded strings.
+pub(crate) fn canonical_bytes(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    decoded(raw).flat_map(|b| {
+        let (arr, len) = if is_unreserved(b) {
+            ([b, 0, 0], 1)
+        } else {
+            ([b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]], 3)
+        };
+        arr.into_iter().take(len)
+    })
+}
+
+/// Whether `raw` is already in canonical form (so it sorts and writes as is).
+pub(crate) fn is_canonical(raw: &[u8]) -> bool {
+    raw.iter().all(|&b| is_unreserved(b))
+}
+
+/// Encode `bytes` strictly (every byte but the unreserved set) into a string.
+pub(crate) fn encode_to_string(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len());
+    {
+        let mut w = Buffered::new(&mut out);
+        for &b in bytes {
+            w.encoded(b, false);
+        }
+    }
+    // Only ASCII was written: cannot fail.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_checked() {
+        assert!(check_escapes(b"a%20b%2f").is_ok());
+        for bad in [&b"%"[..], b"a%2", b"%zz", b"%2g", b"x%%20"] {
+            assert_eq!(check_escapes(bad), Err(Malformed::PercentEscape), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_form_is_strict() {
+        let enc = |s: &[u8]| String::from_utf8(canonical_bytes(s).collect()).unwrap();
+        assert_eq!(enc(b"a+b"), "a%2Bb");
+        assert_eq!(enc(b"a%20b"), "a%20b");
+        assert_eq!(enc(b"%e2%9c%93"), "%E2%9C%93");
+        assert_eq!(enc(b"-_.~AZaz09"), "-_.~AZaz09");
+        assert_eq!(enc(b"a/b=c"), "a%2Fb%3Dc");
+        assert_eq!(encode_to_string(b"app:x/y"), "app%3Ax%2Fy");
+    }
+}

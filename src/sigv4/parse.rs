@@ -1,0 +1,276 @@
+//! Reading a request's signature: no key, no clock.
+
+use std::borrow::Cow;
+
+use super::canonical::{MAX_TARGET, query_pairs, split_target};
+use super::encode::{check_escapes, decoded};
+use super::{ALGORITHM, MAX_PRESIGN_EXPIRES, Scope};
+use crate::error::{Error, Malformed};
+use crate::request::{RequestView, trim};
+use crate::time::{AmzDate, Timestamp};
+
+/// How a request carries its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// In the `Authorization` header, dated by `X-Amz-Date`.
+    Header,
+    /// In the query (`X-Amz-Signature`), valid for `expires` seconds.
+    Presigned {
+        /// `X-Amz-Expires`, 1 to 604800.
+        expires: u32,
+    },
+}
+
+/// The signature of a request, read but not yet checked.
+///
+/// Parsing needs no key and no clock and borrows from the request where it
+/// can (a presigned query's percent-encoded values are decoded into owned
+/// text).
+#[derive(Debug, Clone)]
+pub struct SignedRequest<'a> {
+    form: Form,
+    credential: Cow<'a, str>,
+    /// Byte offsets of the last four `/` in `credential`.
+    slashes: [usize; 4],
+    signed_headers: Cow<'a, str>,
+    signature: [u8; 32],
+    date: AmzDate,
+    time: Timestamp,
+}
+
+/// The largest `Authorization` value we read.
+const MAX_AUTHORIZATION: usize = 8 * 1024;
+
+impl<'a> SignedRequest<'a> {
+    /// Read the signature from the `Authorization` header or the presigned query.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] when the request carries no signature, carries it
+    /// both ways, or any part cannot be read; [`Error::Algorithm`] for an
+    /// algorithm other than `AWS4-HMAC-SHA256`.
+    pub fn parse<R: RequestView + ?Sized>(request: &'a R) -> Result<Self, Error> {
+        let authorization = single_header(request, "authorization")?;
+        let (_, query) = split_target(request.target());
+        if query.len() > MAX_TARGET {
+            return Err(Malformed::TooLarge.into());
+        }
+        let presigned = query_pairs(query).any(|(name, _)| name == b"X-Amz-Signature");
+
+        match (authorization, presigned) {
+            (Some(_), true) => Err(Malformed::Ambiguous.into()),
+            (Some(value), false) => Self::from_header(request, value),
+            (None, true) => Self::from_query(query),
+            (None, false) => Err(Malformed::Unsigned.into()),
+        }
+    }
+
+    fn from_header<R: RequestView + ?Sized>(request: &'a R, value: &'a [u8]) -> Result<Self, Error> {
+        if value.len() > MAX_AUTHORIZATION {
+            return Err(Malformed::TooLarge.into());
+        }
+        let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
+        let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
+        if algorithm != ALGORITHM {
+            return Err(Error::Algorithm);
+        }
+
+        let [credential, signed_headers, signature] = authorization_parts(rest)?;
+        let date_value = single_header(request, "x-amz-date")?.ok_or(Malformed::MissingDate)?;
+        let (date, time) = AmzDate::parse(trim(date_value))?;
+        Self::build(Form::Header, credential.into(), signed_headers.into(), signature, date, time)
+    }
+
+    fn from_query(query: &'a [u8]) -> Result<Self, Error> {
+        check_escapes(query)?;
+        let mut found: [Option<&[u8]>; 6] = [None; 6];
+        for (name, value) in query_pairs(query) {
+            if let Some(i) = PRESIGN_PARAMS.iter().position(|p| decoded(name).eq(p.bytes())) {
+                if found[i].replace(value).is_some() {
+                    return Err(Malformed::DuplicatePart(PRESIGN_PARAMS[i]).into());
+                }
+            }
+        }
+        let get = |i: usize| -> Result<Cow<'a, str>, Error> {
+            let raw = found[i].ok_or(Malformed::MissingParameter(PRESIGN_PARAMS[i]))?;
+            decode_text(raw)
+        };
+
+        if get(0)? != ALGORITHM {
+            return Err(Error::Algorithm);
+        }
+        let credential = get(1)?;
+        let (date, time) = AmzDate::parse(get(2)?.as_bytes())?;
+        let expires = parse_expires(&get(3)?)?;
+        let signed_headers = get(4)?;
+        let signature = get(5)?;
+        let form = Form::Presigned { expires };
+        Self::build(form, credential, signed_headers, &signature, date, time)
+    }
+
+    fn build(
+        form: Form,
+        credential: Cow<'a, str>,
+        signed_headers: Cow<'a, str>,
+        signature: &str,
+        date: AmzDate,
+        time: Timestamp,
+    ) -> Result<Self, Error> {
+        let slashes = credential_slashes(&credential)?;
+        check_signed_headers(&signed_headers)?;
+        let mut sig = [0u8; 32];
+        if signature.len() != 64 || hex::decode_to_slice(signature, &mut sig).is_err() {
+            return Err(Malformed::Signature.into());
+        }
+        Ok(SignedRequest { form, credential, slashes, signed_headers, signature: sig, date, time })
+    }
+
+    /// Header or presigned, and for how long a presigned request is valid.
+    pub fn form(&self) -> Form {
+        self.form
+    }
+
+    /// The access key the credential names.
+    pub fn access_key(&self) -> &str {
+        &self.credential[..self.slashes[0]]
+    }
+
+    /// The credential scope as sent (it may name another region or service).
+    pub fn scope(&self) -> Scope<'_> {
+        let [a, b, c, _] = self.slashes;
+        Scope {
+            date: &self.credential[a + 1..b],
+            region: &self.credential[b + 1..c],
+            service: &self.credential[c + 1..self.slashes[3]],
+        }
+    }
+
+    /// The scope's last part; valid requests say `aws4_request`.
+    pub fn terminator(&self) -> &str {
+        &self.credential[self.slashes[3] + 1..]
+    }
+
+    /// The signed header names, lower case, sorted, `;`-separated.
+    pub fn signed_headers(&self) -> &str {
+        &self.signed_headers
+    }
+
+    /// Whether `name` (lower case) is among the signed headers.
+    pub fn is_signed(&self, name: &str) -> bool {
+        self.signed_headers.split(';').any(|h| h == name)
+    }
+
+    /// The request date, `X-Amz-Date`.
+    pub fn date(&self) -> AmzDate {
+        self.date
+    }
+
+    /// The request date as a timestamp.
+    pub fn timestamp(&self) -> Timestamp {
+        self.time
+    }
+
+    pub(crate) fn signature(&self) -> &[u8; 32] {
+        &self.signature
+    }
+}
+
+/// The presigned query parameters, in the order `from_query` reads them.
+const PRESIGN_PARAMS: [&str; 6] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+];
+
+/// The value of the one header called `name`; two of them are malformed.
+pub(crate) fn single_header<'r, R: RequestView + ?Sized>(
+    request: &'r R,
+    name: &'static str,
+) -> Result<Option<&'r [u8]>, Error> {
+    let mut found = None;
+    for (n, v) in request.headers() {
+        if n.eq_ignore_ascii_case(name) && found.replace(v).is_some() {
+            return Err(Malformed::DuplicatePart(name).into());
+        }
+    }
+    Ok(found)
+}
+
+/// `Credential=..., SignedHeaders=..., Signature=...` in any order.
+fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
+    const NAMES: [&str; 3] = ["Credential", "SignedHeaders", "Signature"];
+    let mut parts: [Option<&str>; 3] = [None; 3];
+    for piece in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = piece.split_once('=').ok_or(Malformed::UnknownPart)?;
+        let i = NAMES.iter().position(|n| *n == name).ok_or(Malformed::UnknownPart)?;
+        if parts[i].replace(value).is_some() {
+            return Err(Malformed::DuplicatePart(NAMES[i]).into());
+        }
+    }
+    let mut out = [""; 3];
+    for (i, part) in parts.into_iter().enumerate() {
+        out[i] = part.ok_or(Malformed::MissingPart(NAMES[i]))?;
+    }
+    Ok(out)
+}
+
+/// Percent-decode a query value that must be UTF-8 text.
+fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, Error> {
+    let text = if raw.contains(&b'%') {
+        Cow::Owned(String::from_utf8(decoded(raw).collect()).map_err(|_| Malformed::NotUtf8)?)
+    } else {
+        Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| Malformed::NotUtf8)?)
+    };
+    Ok(text)
+}
+
+fn parse_expires(text: &str) -> Result<u32, Error> {
+    let ok_digits = !text.is_empty() && text.len() <= 7 && text.bytes().all(|b| b.is_ascii_digit());
+    let value: u32 = if ok_digits { text.parse().map_err(|_| Malformed::Expires)? } else { 0 };
+    if !(1..=MAX_PRESIGN_EXPIRES).contains(&value) {
+        return Err(Malformed::Expires.into());
+    }
+    Ok(value)
+}
+
+/// Where the scope begins: `KEY/DATE/REGION/SERVICE/TERMINATOR`, read from the right.
+fn credential_slashes(credential: &str) -> Result<[usize; 4], Error> {
+    let mut slashes = [0usize; 4];
+    let mut found = credential.rmatch_indices('/').map(|(i, _)| i);
+    for slot in slashes.iter_mut().rev() {
+        *slot = found.next().ok_or(Malformed::Credential)?;
+    }
+
+    let [a, b, c, d] = slashes;
+    let date = &credential[a + 1..b];
+    let pieces_ok = a > 0 && b > a + 1 && c > b + 1 && d > c + 1 && d + 1 < credential.len();
+    if !pieces_ok || date.len() != 8 || !date.bytes().all(|x| x.is_ascii_digit()) {
+        return Err(Malformed::Credential.into());
+    }
+    Ok(slashes)
+}
+
+/// Non-empty lower-case header names, strictly ascending, `;`-separated.
+fn check_signed_headers(list: &str) -> Result<(), Error> {
+    let mut previous: Option<&str> = None;
+    for name in list.split(';') {
+        let ok_chars = !name.is_empty() && name.bytes().all(is_lower_token_char);
+        if !ok_chars || previous.is_some_and(|p| p >= name) {
+            return Err(Malformed::SignedHeaders.into());
+        }
+        previous = Some(name);
+    }
+    Ok(())
+}
+
+fn is_lower_token_char(b: u8) -> bool {
+    b.is_ascii_lowercase()
+        || b.is_ascii_digit()
+        || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.')
+        || matches!(b, b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+#[cfg(test)]
+mod tests;

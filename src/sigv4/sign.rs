@@ -1,0 +1,345 @@
+//! Client-side signing: the `Authorization` header or a presigned URL.
+
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use super::canonical::{self, CanonicalRules, HeaderSource, split_target};
+use super::encode::encode_to_string;
+use super::{ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD};
+use super::{hex_str, sha256_hex};
+use crate::error::Error;
+use crate::keys::{AccessKey, SecretKey};
+use crate::request::{Body, RequestView};
+use crate::time::{AmzDate, Timestamp};
+
+/// Choices a signer makes beyond the key, region and service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignOptions {
+    /// How the canonical request is formed. Para: [`CanonicalRules::PARA`].
+    pub rules: CanonicalRules,
+    /// Add and sign `x-amz-content-sha256` (header form).
+    pub content_sha256_header: bool,
+    /// Sign `UNSIGNED-PAYLOAD` instead of the body's hash (Para refuses it).
+    pub unsigned_payload: bool,
+    /// A session token, sent and signed as `X-Amz-Security-Token`.
+    pub session_token: Option<String>,
+    /// Lower-case names of headers to leave unsigned (e.g. `user-agent`).
+    pub unsigned_headers: Vec<String>,
+}
+
+/// The headers that sign a request: add them all.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// `X-Amz-Date`.
+    pub amz_date: AmzDate,
+    /// `x-amz-content-sha256`, when the signer adds it.
+    pub content_sha256: Option<String>,
+    /// `X-Amz-Security-Token`, when the signer has a session token.
+    pub security_token: Option<String>,
+    /// `Authorization`.
+    pub authorization: String,
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signature")
+            .field("amz_date", &self.amz_date)
+            .field("authorization", &self.authorization)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signature {
+    /// The headers to add, as (name, value), in a conventional order.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let date = Some(("X-Amz-Date", self.amz_date.as_str()));
+        let content = self.content_sha256.as_deref().map(|v| ("x-amz-content-sha256", v));
+        let token = self.security_token.as_deref().map(|v| ("X-Amz-Security-Token", v));
+        let auth = Some(("Authorization", self.authorization.as_str()));
+        [date, content, token, auth].into_iter().flatten()
+    }
+}
+
+/// A presigned request-target: the path and a query that carries the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedUrl {
+    /// e.g. `/v1/posts?X-Amz-Algorithm=...&X-Amz-Signature=...`.
+    pub target: String,
+}
+
+/// Signs requests with one key pair, for one region and service.
+///
+/// It caches the signing key of the current day.
+pub struct Signer {
+    access_key: AccessKey,
+    secret: SecretKey,
+    region: String,
+    service: String,
+    options: SignOptions,
+    cached: Mutex<Option<(u32, SigningKey)>>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("access_key", &self.access_key)
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Headers the signer never signs from the request: it writes its own.
+const REPLACED: [&str; 3] = ["authorization", "x-amz-date", "x-amz-security-token"];
+
+impl Signer {
+    /// A signer for Para: region `us-east-1`, service `para`.
+    pub fn new(access_key: AccessKey, secret: SecretKey) -> Self {
+        Signer {
+            access_key,
+            secret,
+            region: PARA_REGION.to_owned(),
+            service: PARA_SERVICE.to_owned(),
+            options: SignOptions::default(),
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The same signer for another region and service.
+    pub fn with_scope(mut self, region: &str, service: &str) -> Self {
+        self.region = region.to_owned();
+        self.service = service.to_owned();
+        self
+    }
+
+    /// The same signer with these options.
+    pub fn with_options(mut self, options: SignOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The access key.
+    pub fn access_key(&self) -> &AccessKey {
+        &self.access_key
+    }
+
+    /// Sign `request` at `now` in the header form: every header of the
+    /// request is signed (but `authorization` and those in
+    /// [`SignOptions::unsigned_headers`]), plus `x-amz-date`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the body is unknown and no payload hash was
+    /// declared; [`Error::Malformed`] when the target or a header cannot be
+    /// canonicalised.
+    pub fn sign<R: RequestView + ?Sized>(&self, request: &R, now: Timestamp) -> Result<Signature, Error> {
+        let amz_date = now.to_amz_date()?;
+        let declared = declared_payload(request);
+        let payload = self.payload_hash(request, declared.as_deref())?;
+        let content_sha256 =
+            (self.options.content_sha256_header && declared.is_none()).then(|| payload.clone());
+        let security_token = self.options.session_token.clone();
+
+        let mut extra: Vec<(&str, &[u8])> = vec![("x-amz-date", amz_date.as_str().as_bytes())];
+        if let Some(value) = &content_sha256 {
+            extra.push(("x-amz-content-sha256", value.as_bytes()));
+        }
+        if let Some(token) = &security_token {
+            extra.push(("x-amz-security-token", token.as_bytes()));
+        }
+        let headers = WithExtra { request, extra: &extra };
+        let signed_headers = self.signed_header_list(request, &extra);
+
+        let target = request.target();
+        let parts = canonical::Parts {
+            method: request.method(),
+            target,
+            signed_headers: &signed_headers,
+            payload_hash: &payload,
+            skip_signature: false,
+        };
+        let signature = self.signature(&parts, &headers, &amz_date)?;
+        let authorization = format!(
+            "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_headers}, Signature={signature}",
+            self.access_key,
+            self.scope(&amz_date),
+        );
+        Ok(Signature { amz_date, content_sha256, security_token, authorization })
+    }
+
+    /// Sign an [`http::Request`] in place: add the signature's headers,
+    /// replacing any `Authorization` or `X-Amz-Date` it had.
+    ///
+    /// # Errors
+    /// As [`Signer::sign`]; [`Error::Config`] when the access key cannot be a
+    /// header value.
+    pub fn sign_request<B: AsRef<[u8]>>(&self, request: &mut http::Request<B>, now: Timestamp) -> Result<(), Error> {
+        let signature = self.sign(request, now)?;
+        let headers = request.headers_mut();
+        for (name, value) in signature.headers() {
+            let value = http::HeaderValue::from_str(value)
+                .map_err(|_| Error::Config("signature is not a valid header value"))?;
+            headers.insert(name, value);
+        }
+        Ok(())
+    }
+
+    /// Presign `request` at `now` for `expires_secs` seconds: every header of
+    /// the request is signed (`host` at least), the signature goes in the query.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for `expires_secs` outside 1 to 604800, a request
+    /// without `host`, or a target that is not UTF-8; [`Error::Malformed`] when
+    /// the target cannot be canonicalised.
+    pub fn presign<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        now: Timestamp,
+        expires_secs: u32,
+    ) -> Result<PresignedUrl, Error> {
+        if !(1..=MAX_PRESIGN_EXPIRES).contains(&expires_secs) {
+            return Err(Error::Config("presigned expiry must be 1 to 604800 seconds"));
+        }
+        if !request.headers().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            return Err(Error::Config("a presigned request needs a host header"));
+        }
+        let amz_date = now.to_amz_date()?;
+        let payload = self.payload_hash(request, None)?;
+        let signed_headers = self.signed_header_list(request, &[]);
+        let mut target = self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
+
+        let headers = WithExtra { request, extra: &[] };
+        let parts = canonical::Parts {
+            method: request.method(),
+            target: target.as_bytes(),
+            signed_headers: &signed_headers,
+            payload_hash: &payload,
+            skip_signature: true,
+        };
+        let signature = self.signature(&parts, &headers, &amz_date)?;
+        target.push_str("&X-Amz-Signature=");
+        target.push_str(&signature);
+        Ok(PresignedUrl { target })
+    }
+
+    fn presign_target(
+        &self,
+        raw: &[u8],
+        amz_date: &AmzDate,
+        expires: u32,
+        signed_headers: &str,
+    ) -> Result<String, Error> {
+        let raw = std::str::from_utf8(raw).map_err(|_| Error::Config("target is not UTF-8"))?;
+        let (path, query) = split_target(raw.as_bytes());
+        let mut target = String::from_utf8_lossy(path).into_owned();
+        target.push('?');
+        if !query.is_empty() {
+            target.push_str(&String::from_utf8_lossy(query));
+            target.push('&');
+        }
+        let credential = format!("{}/{}", self.access_key, self.scope(amz_date));
+        target.push_str(&format!(
+            "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={}&X-Amz-Date={amz_date}\
+             &X-Amz-SignedHeaders={}&X-Amz-Expires={expires}",
+            encode_to_string(credential.as_bytes()),
+            encode_to_string(signed_headers.as_bytes()),
+        ));
+        if let Some(token) = &self.options.session_token {
+            target.push_str("&X-Amz-Security-Token=");
+            target.push_str(&encode_to_string(token.as_bytes()));
+        }
+        Ok(target)
+    }
+
+    fn scope<'a>(&'a self, amz_date: &'a AmzDate) -> Scope<'a> {
+        Scope { date: amz_date.date(), region: &self.region, service: &self.service }
+    }
+
+    fn payload_hash<R: RequestView + ?Sized>(&self, request: &R, declared: Option<&str>) -> Result<String, Error> {
+        if self.options.unsigned_payload {
+            return Ok(UNSIGNED_PAYLOAD.to_owned());
+        }
+        if let Some(declared) = declared {
+            return Ok(declared.to_owned());
+        }
+        let hex = match request.body() {
+            Body::Bytes(bytes) => sha256_hex(bytes),
+            Body::Sha256(digest) => {
+                let mut hex = [0u8; 64];
+                // 32 bytes always fit 64 hex digits: cannot fail.
+                hex::encode_to_slice(digest, &mut hex).unwrap_or_default();
+                hex
+            }
+            Body::Unknown => return Err(Error::Config("the body (or its SHA-256) is needed to sign")),
+        };
+        Ok(hex_str(&hex).to_owned())
+    }
+
+    /// Lower-case names of the request's headers and the extra ones, sorted, unique.
+    fn signed_header_list<R: RequestView + ?Sized>(&self, request: &R, extra: &[(&str, &[u8])]) -> String {
+        let mut names: Vec<String> = request
+            .headers()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .filter(|n| !REPLACED.contains(&n.as_str()) && !self.options.unsigned_headers.contains(n))
+            .chain(extra.iter().map(|(n, _)| (*n).to_owned()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.join(";")
+    }
+
+    fn signature<H: HeaderSource>(
+        &self,
+        parts: &canonical::Parts<'_>,
+        headers: &H,
+        amz_date: &AmzDate,
+    ) -> Result<String, Error> {
+        let mut hasher = Sha256::new();
+        canonical::write(&mut hasher, parts, headers, self.options.rules)?;
+        let digest: [u8; 32] = hasher.finalize().into();
+        let mac = self.signing_key(amz_date).sign(amz_date.as_str(), &self.scope(amz_date), &digest);
+        Ok(hex::encode(mac))
+    }
+
+    fn signing_key(&self, amz_date: &AmzDate) -> SigningKey {
+        let date = amz_date.date_number();
+        let mut cached = self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((d, key)) = cached.as_ref() {
+            if *d == date {
+                return key.clone();
+            }
+        }
+        let key = SigningKey::derive(&self.secret, amz_date.date(), &self.region, &self.service);
+        *cached = Some((date, key.clone()));
+        key
+    }
+}
+
+/// The payload hash the request declares in `x-amz-content-sha256`.
+fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<String> {
+    let (_, value) = request.headers().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))?;
+    std::str::from_utf8(crate::request::trim(value)).ok().map(str::to_owned)
+}
+
+/// The request's headers (less those the signer replaces) and the signer's own.
+struct WithExtra<'a, R: ?Sized> {
+    request: &'a R,
+    extra: &'a [(&'a str, &'a [u8])],
+}
+
+impl<R: RequestView + ?Sized> HeaderSource for WithExtra<'_, R> {
+    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
+        if !REPLACED.contains(&name) {
+            for (n, v) in self.request.headers() {
+                if n.eq_ignore_ascii_case(name) {
+                    f(v);
+                }
+            }
+        }
+        for (n, v) in self.extra {
+            if *n == name {
+                f(v);
+            }
+        }
+    }
+}

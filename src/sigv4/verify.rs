@@ -1,0 +1,433 @@
+//! Server-side verification: parse, cheap checks, key lookup, signature.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::cache::KeyCache;
+use super::canonical::{self, CanonicalRules, Redacted, ViewHeaders};
+use super::parse::{Form, SignedRequest, single_header};
+use super::{EMPTY_SHA256, PARA_REGION, PARA_SERVICE, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
+use super::{hex_str, sha256_hex};
+use crate::error::{Diagnostic, Error, Malformed, ScopeField};
+use crate::request::{Body, RequestView, trim};
+use crate::store::{AppRecord, AppStore, VersionedSecret};
+use crate::time::Timestamp;
+
+/// How a [`Verifier`] judges requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierConfig {
+    /// The region the credential scope must name. Para: `us-east-1`.
+    pub region: String,
+    /// The service the credential scope must name. Para: `para`.
+    pub service: String,
+    /// How the canonical request is formed. Para: [`CanonicalRules::PARA`].
+    pub rules: CanonicalRules,
+    /// How far `X-Amz-Date` may be from `now`, either way, in seconds (900).
+    /// A presigned request may be dated at most this far ahead.
+    pub max_skew_secs: u32,
+    /// Accept `x-amz-content-sha256: UNSIGNED-PAYLOAD` (Para does not).
+    pub allow_unsigned_payload: bool,
+    /// On a signature mismatch, put the canonical request and string to sign
+    /// the verifier built in the error (sensitive headers redacted).
+    pub diagnostics: bool,
+    /// How many access keys the derived-key cache holds (0: no cache).
+    pub key_cache_capacity: usize,
+}
+
+impl Default for VerifierConfig {
+    fn default() -> Self {
+        VerifierConfig {
+            region: PARA_REGION.to_owned(),
+            service: PARA_SERVICE.to_owned(),
+            rules: CanonicalRules::PARA,
+            max_skew_secs: 900,
+            allow_unsigned_payload: false,
+            diagnostics: false,
+            key_cache_capacity: 10_000,
+        }
+    }
+}
+
+impl VerifierConfig {
+    /// Para's settings: `us-east-1`, `para`, double encoding, 900 s of skew.
+    pub fn para() -> Self {
+        Self::default()
+    }
+
+    /// Another region and service, with generic AWS path rules.
+    pub fn aws(region: &str, service: &str) -> Self {
+        VerifierConfig {
+            region: region.to_owned(),
+            service: service.to_owned(),
+            rules: CanonicalRules::AWS,
+            ..Self::default()
+        }
+    }
+}
+
+/// What became of the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadCheck {
+    /// The body's SHA-256 is what the signature covers.
+    Verified,
+    /// The client declared `UNSIGNED-PAYLOAD` and it was allowed.
+    Unsigned,
+    /// The view did not have the body: the signature covers this SHA-256,
+    /// and whoever reads the body must check it.
+    Pending([u8; 32]),
+}
+
+/// A request whose signature was verified. Only a [`Verifier`] builds one.
+#[derive(Debug, Clone)]
+pub struct VerifiedRequest {
+    app: Arc<AppRecord>,
+    form: Form,
+    signed_at: Timestamp,
+    payload: PayloadCheck,
+    previous_secret: bool,
+}
+
+impl VerifiedRequest {
+    /// The app whose key signed the request.
+    pub fn app(&self) -> &Arc<AppRecord> {
+        &self.app
+    }
+
+    /// Header or presigned.
+    pub fn form(&self) -> Form {
+        self.form
+    }
+
+    /// The request's `X-Amz-Date`.
+    pub fn signed_at(&self) -> Timestamp {
+        self.signed_at
+    }
+
+    /// What was checked of the body.
+    pub fn payload(&self) -> PayloadCheck {
+        self.payload
+    }
+
+    /// Whether the previous secret, in its grace window, signed the request.
+    pub fn used_previous_secret(&self) -> bool {
+        self.previous_secret
+    }
+}
+
+/// The payload hash line of the canonical request, on the stack.
+#[derive(Clone, Copy)]
+enum Payload {
+    Hex([u8; 64]),
+    Unsigned,
+}
+
+impl Payload {
+    fn as_str(&self) -> &str {
+        match self {
+            Payload::Hex(hex) => hex_str(hex),
+            Payload::Unsigned => UNSIGNED_PAYLOAD,
+        }
+    }
+}
+
+/// Verifies SigV4 requests against an [`AppStore`].
+///
+/// `verify` parses first (no key, no clock), makes the cheap checks
+/// (algorithm, scope, date window, required signed headers, payload hash),
+/// then looks the key up, then computes the signature and compares it in
+/// constant time. Derived signing keys are cached per access key, secret
+/// version and date.
+#[derive(Debug)]
+pub struct Verifier<S> {
+    store: S,
+    config: VerifierConfig,
+    cache: KeyCache,
+}
+
+impl<S: AppStore> Verifier<S> {
+    /// A verifier with Para's settings.
+    pub fn new(store: S) -> Self {
+        Self::with_config(store, VerifierConfig::para())
+    }
+
+    /// A verifier with the given settings.
+    pub fn with_config(store: S, config: VerifierConfig) -> Self {
+        let cache = KeyCache::new(config.key_cache_capacity);
+        Verifier { store, config, cache }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Forget the derived keys of `access_key` (call after a rotation made
+    /// elsewhere; a rotation seen through the store's versions is noticed anyway).
+    pub fn forget_key(&self, access_key: &str) {
+        self.cache.forget(access_key);
+    }
+
+    /// Forget every derived key.
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
+    /// Verify `request` at time `now`.
+    ///
+    /// # Errors
+    /// Every [`Error`] reason of SigV4: `malformed`, `algorithm`,
+    /// `scope_mismatch`, `unsigned_header`, `time_skewed`, `expired`,
+    /// `body_mismatch`, `unknown_key`, `signature_mismatch`; `store` when the
+    /// store fails.
+    pub async fn verify<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        now: Timestamp,
+    ) -> Result<VerifiedRequest, Error> {
+        let (signed, payload) = self.precheck(request, now)?;
+        let app = self.store.app(signed.access_key()).await.map_err(Error::Store)?;
+        let app = app.ok_or(Error::UnknownKey)?;
+        self.finish(request, &signed, payload, app, now)
+    }
+
+    /// Verify `request` against an app record the caller already has.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify`]; `unknown_key` when the request names another key.
+    pub fn verify_with(
+        &self,
+        request: &(impl RequestView + ?Sized),
+        app: Arc<AppRecord>,
+        now: Timestamp,
+    ) -> Result<VerifiedRequest, Error> {
+        let (signed, payload) = self.precheck(request, now)?;
+        if signed.access_key() != app.access_key.as_str() {
+            return Err(Error::UnknownKey);
+        }
+        self.finish(request, &signed, payload, app, now)
+    }
+
+    /// Parse and make every check that needs no key.
+    fn precheck<'r, R: RequestView + ?Sized>(
+        &self,
+        request: &'r R,
+        now: Timestamp,
+    ) -> Result<(SignedRequest<'r>, (Payload, PayloadCheck)), Error> {
+        let signed = SignedRequest::parse(request)?;
+        self.check_scope(&signed)?;
+        check_required_headers(&signed)?;
+        self.check_time(&signed, now)?;
+        check_headers_present(request, &signed)?;
+        let payload = self.payload(request)?;
+        Ok((signed, payload))
+    }
+
+    fn check_scope(&self, signed: &SignedRequest<'_>) -> Result<(), Error> {
+        let scope = signed.scope();
+        let field = if signed.terminator() != TERMINATOR {
+            ScopeField::Terminator
+        } else if scope.region != self.config.region {
+            ScopeField::Region
+        } else if scope.service != self.config.service {
+            ScopeField::Service
+        } else if scope.date != signed.date().date() {
+            ScopeField::Date
+        } else {
+            return Ok(());
+        };
+        Err(Error::ScopeMismatch(field))
+    }
+
+    fn check_time(&self, signed: &SignedRequest<'_>, now: Timestamp) -> Result<(), Error> {
+        let skew = i64::from(self.config.max_skew_secs);
+        let age = now.unix().saturating_sub(signed.timestamp().unix());
+        match signed.form() {
+            Form::Header if age.abs() > skew => Err(Error::TimeSkewed),
+            Form::Presigned { .. } if -age > skew => Err(Error::TimeSkewed),
+            Form::Presigned { expires } if age > i64::from(expires) => Err(Error::Expired),
+            _ => Ok(()),
+        }
+    }
+
+    /// The payload hash line, checked against the body where the body is at hand.
+    fn payload<R: RequestView + ?Sized>(&self, request: &R) -> Result<(Payload, PayloadCheck), Error> {
+        let declared = single_header(request, "x-amz-content-sha256")?.map(trim);
+        if declared == Some(UNSIGNED_PAYLOAD.as_bytes()) {
+            if !self.config.allow_unsigned_payload {
+                return Err(Error::BodyMismatch);
+            }
+            return Ok((Payload::Unsigned, PayloadCheck::Unsigned));
+        }
+
+        let actual = match request.body() {
+            Body::Bytes(bytes) => Some(sha256_hex(bytes)),
+            Body::Sha256(digest) => {
+                let mut hex = [0u8; 64];
+                // 32 bytes always fit 64 hex digits: cannot fail.
+                hex::encode_to_slice(digest, &mut hex).unwrap_or_default();
+                Some(hex)
+            }
+            Body::Unknown => None,
+        };
+
+        match (declared, actual) {
+            (Some(d), Some(a)) if d == a => Ok((Payload::Hex(a), PayloadCheck::Verified)),
+            (Some(_), Some(_)) => Err(Error::BodyMismatch),
+            (None, Some(a)) => Ok((Payload::Hex(a), PayloadCheck::Verified)),
+            (Some(d), None) => {
+                let mut digest = [0u8; 32];
+                let hex: [u8; 64] = d.try_into().map_err(|_| Error::BodyMismatch)?;
+                let lower = hex.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+                if !lower || hex::decode_to_slice(hex, &mut digest).is_err() {
+                    return Err(Error::BodyMismatch);
+                }
+                Ok((Payload::Hex(hex), PayloadCheck::Pending(digest)))
+            }
+            (None, None) => {
+                let mut digest = [0u8; 32];
+                hex::decode_to_slice(EMPTY_SHA256, &mut digest).unwrap_or_default();
+                let hex = EMPTY_SHA256.as_bytes().try_into().unwrap_or([b'0'; 64]);
+                Ok((Payload::Hex(hex), PayloadCheck::Pending(digest)))
+            }
+        }
+    }
+
+    /// Compute the signature with the app's secrets and compare.
+    fn finish<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        signed: &SignedRequest<'_>,
+        (payload, check): (Payload, PayloadCheck),
+        app: Arc<AppRecord>,
+        now: Timestamp,
+    ) -> Result<VerifiedRequest, Error> {
+        let mut outcome = self.try_payload(request, signed, payload, &app, now)?;
+        let presigned = matches!(signed.form(), Form::Presigned { .. });
+        let mut check = check;
+        if outcome.is_none() && presigned && self.config.allow_unsigned_payload {
+            outcome = self.try_payload(request, signed, Payload::Unsigned, &app, now)?;
+            check = PayloadCheck::Unsigned;
+        }
+
+        match outcome {
+            Some(previous_secret) => Ok(VerifiedRequest {
+                form: signed.form(),
+                signed_at: signed.timestamp(),
+                payload: check,
+                previous_secret,
+                app,
+            }),
+            None => Err(Error::SignatureMismatch(self.diagnostic(request, signed, payload))),
+        }
+    }
+
+    /// `Some(used_previous)` when one of the app's secrets matches.
+    fn try_payload<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        signed: &SignedRequest<'_>,
+        payload: Payload,
+        app: &AppRecord,
+        now: Timestamp,
+    ) -> Result<Option<bool>, Error> {
+        let digest = canonical_digest(request, signed, payload.as_str(), self.config.rules)?;
+        let previous = app.previous_at(now);
+        let keep = [Some(app.secret.version), previous.map(|p| p.version)];
+
+        for (secret, is_previous) in [(Some(&app.secret), false), (previous, true)] {
+            let Some(secret) = secret else { continue };
+            let key = self.signing_key(signed, secret, keep);
+            let mac = key.sign(signed.date().as_str(), &signed.scope(), &digest);
+            if bool::from(mac.ct_eq(signed.signature())) {
+                return Ok(Some(is_previous));
+            }
+        }
+        Ok(None)
+    }
+
+    fn signing_key(&self, signed: &SignedRequest<'_>, secret: &VersionedSecret, keep: [Option<u64>; 2]) -> SigningKey {
+        let access_key = signed.access_key();
+        let date = signed.date().date_number();
+        if let Some(key) = self.cache.get(access_key, secret.version, date) {
+            return key;
+        }
+        let scope = signed.scope();
+        let key = SigningKey::derive(&secret.key, scope.date, scope.region, scope.service);
+        self.cache.put(access_key, keep, (secret.version, date), key.clone());
+        key
+    }
+
+    fn diagnostic<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        signed: &SignedRequest<'_>,
+        payload: Payload,
+    ) -> Option<Box<Diagnostic>> {
+        if !self.config.diagnostics {
+            return None;
+        }
+        let parts = canonical_parts(request, signed, payload.as_str());
+        let mut text = Vec::new();
+        let headers = Redacted(ViewHeaders(request));
+        canonical::write(&mut text, &parts, &headers, self.config.rules).ok()?;
+        let string_to_sign = super::string_to_sign(signed.date().as_str(), &signed.scope(), &text);
+        let canonical_request = String::from_utf8_lossy(&text).into_owned();
+        Some(Box::new(Diagnostic { canonical_request, string_to_sign }))
+    }
+}
+
+fn canonical_parts<'a, R: RequestView + ?Sized>(
+    request: &'a R,
+    signed: &'a SignedRequest<'_>,
+    payload_hash: &'a str,
+) -> canonical::Parts<'a> {
+    canonical::Parts {
+        method: request.method(),
+        target: request.target(),
+        signed_headers: signed.signed_headers(),
+        payload_hash,
+        skip_signature: matches!(signed.form(), Form::Presigned { .. }),
+    }
+}
+
+/// SHA-256 of the canonical request, streamed.
+fn canonical_digest<R: RequestView + ?Sized>(
+    request: &R,
+    signed: &SignedRequest<'_>,
+    payload_hash: &str,
+    rules: CanonicalRules,
+) -> Result<[u8; 32], Error> {
+    let mut hasher = Sha256::new();
+    let parts = canonical_parts(request, signed, payload_hash);
+    canonical::write(&mut hasher, &parts, &ViewHeaders(request), rules)?;
+    Ok(hasher.finalize().into())
+}
+
+fn check_required_headers(signed: &SignedRequest<'_>) -> Result<(), Error> {
+    if !signed.is_signed("host") {
+        return Err(Error::UnsignedHeader("host"));
+    }
+    if signed.form() == Form::Header && !signed.is_signed("x-amz-date") {
+        return Err(Error::UnsignedHeader("x-amz-date"));
+    }
+    Ok(())
+}
+
+fn check_headers_present<R: RequestView + ?Sized>(
+    request: &R,
+    signed: &SignedRequest<'_>,
+) -> Result<(), Error> {
+    for name in signed.signed_headers().split(';') {
+        if !request.headers().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            return Err(Malformed::SignedHeaderAbsent.into());
+        }
+    }
+    Ok(())
+}

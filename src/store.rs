@@ -1,0 +1,188 @@
+//! Where apps and their secrets live, behind a trait.
+//!
+//! A store may be a map in memory ([`MemoryAppStore`]) or a database shared
+//! by many servers, so its methods are async and `Send`. The verifier asks it
+//! for one thing: the record of the app behind an access key.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use crate::error::Error;
+use crate::keys::{AccessKey, SecretKey};
+use crate::time::Timestamp;
+
+/// A store failure: the request could not be decided (not "denied").
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wrap whatever the backend reported.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError(source.into())
+    }
+}
+
+/// A secret with a version that changes whenever the secret does.
+///
+/// Caches of derived keys are keyed by the version, so a store must never
+/// reuse a version for another secret of the same access key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionedSecret {
+    /// The secret.
+    pub key: SecretKey,
+    /// Its version.
+    pub version: u64,
+}
+
+/// The secret an app had before its last rotation, and until when it still counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    /// The old secret.
+    pub secret: VersionedSecret,
+    /// The end of the grace window (exclusive).
+    pub valid_until: Timestamp,
+}
+
+/// What the store knows of an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppRecord {
+    /// The app's access key (for Para apps, its app id).
+    pub access_key: AccessKey,
+    /// The current secret.
+    pub secret: VersionedSecret,
+    /// The previous secret, during a grace window after a rotation.
+    pub previous: Option<PreviousSecret>,
+    /// `false`: the app is switched off and every request is refused.
+    pub active: bool,
+    /// `true`: only reads (`GET`, `HEAD`, `OPTIONS`) are allowed.
+    pub read_only: bool,
+}
+
+impl AppRecord {
+    /// An active, writable app with its first secret (version 1).
+    pub fn new(access_key: AccessKey, secret: SecretKey) -> Self {
+        AppRecord {
+            access_key,
+            secret: VersionedSecret { key: secret, version: 1 },
+            previous: None,
+            active: true,
+            read_only: false,
+        }
+    }
+
+    /// The same record, active or not.
+    pub fn with_active(mut self, active: bool) -> Self {
+        self.active = active;
+        self
+    }
+
+    /// The same record, read-only or not.
+    pub fn with_read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The previous secret if its grace window is still open at `now`.
+    pub fn previous_at(&self, now: Timestamp) -> Option<&VersionedSecret> {
+        self.previous.as_ref().filter(|p| now < p.valid_until).map(|p| &p.secret)
+    }
+
+    /// The record after a rotation to `secret` at `now`: the old secret stays
+    /// valid for `grace_secs` seconds (none when `0`).
+    pub fn rotated(&self, secret: SecretKey, now: Timestamp, grace_secs: u32) -> Self {
+        let version = self.secret.version.wrapping_add(1);
+        let previous = (grace_secs > 0).then(|| PreviousSecret {
+            secret: self.secret.clone(),
+            valid_until: now.add_secs(i64::from(grace_secs)),
+        });
+        AppRecord { secret: VersionedSecret { key: secret, version }, previous, ..self.clone() }
+    }
+}
+
+/// Apps and their secrets.
+pub trait AppStore: Send + Sync {
+    /// The app whose access key is `access_key`, or `None`.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the backend fails; the request is then refused
+    /// as undecidable, never allowed.
+    fn app(
+        &self,
+        access_key: &str,
+    ) -> impl Future<Output = Result<Option<Arc<AppRecord>>, StoreError>> + Send;
+}
+
+impl<S: AppStore + ?Sized> AppStore for Arc<S> {
+    fn app(
+        &self,
+        access_key: &str,
+    ) -> impl Future<Output = Result<Option<Arc<AppRecord>>, StoreError>> + Send {
+        (**self).app(access_key)
+    }
+}
+
+/// Apps kept in memory: the default store, for one process.
+#[derive(Debug, Default)]
+pub struct MemoryAppStore {
+    apps: RwLock<HashMap<Box<str>, Arc<AppRecord>>>,
+}
+
+impl MemoryAppStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add or replace an app.
+    pub fn insert(&self, record: AppRecord) {
+        let key = record.access_key.as_str().into();
+        self.write().insert(key, Arc::new(record));
+    }
+
+    /// Remove an app.
+    pub fn remove(&self, access_key: &str) -> Option<Arc<AppRecord>> {
+        self.write().remove(access_key)
+    }
+
+    /// The app whose access key is `access_key`.
+    pub fn get(&self, access_key: &str) -> Option<Arc<AppRecord>> {
+        self.read().get(access_key).cloned()
+    }
+
+    /// Replace an app's secret, keeping the old one for `grace_secs` seconds.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] when there is no such app.
+    pub fn rotate(
+        &self,
+        access_key: &str,
+        secret: SecretKey,
+        now: Timestamp,
+        grace_secs: u32,
+    ) -> Result<Arc<AppRecord>, Error> {
+        let mut apps = self.write();
+        let record = apps.get_mut(access_key).ok_or(Error::UnknownKey)?;
+        *record = Arc::new(record.rotated(secret, now, grace_secs));
+        Ok(record.clone())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Box<str>, Arc<AppRecord>>> {
+        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Box<str>, Arc<AppRecord>>> {
+        self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl AppStore for MemoryAppStore {
+    fn app(
+        &self,
+        access_key: &str,
+    ) -> impl Future<Output = Result<Option<Arc<AppRecord>>, StoreError>> + Send {
+        std::future::ready(Ok(self.get(access_key)))
+    }
+}
