@@ -144,7 +144,7 @@ impl OwnedRequest {
 
         let request_line = lines.next().ok_or(Malformed::Http)?;
         let mut request = parse_request_line(request_line)?;
-        for line in lines {
+        for line in lines.filter(|l| !l.is_empty()) {
             add_header_line(&mut request.headers, line)?;
         }
         request.body = body.to_vec();

@@ -91,7 +91,8 @@ impl std::fmt::Debug for Signer {
 }
 
 /// Headers the signer never signs from the request: it writes its own.
-const REPLACED: [&str; 3] = ["authorization", "x-amz-date", "x-amz-security-token"];
+const REPLACED: [&str; 2] = ["authorization", "x-amz-date"];
+const TOKEN_HEADER: &str = "x-amz-security-token";
 
 impl Signer {
     /// A signer for Para: region `us-east-1`, service `para`.
@@ -147,7 +148,7 @@ impl Signer {
         if let Some(token) = &security_token {
             extra.push(("x-amz-security-token", token.as_bytes()));
         }
-        let headers = WithExtra { request, extra: &extra };
+        let headers = WithExtra { request, extra: &extra, signer: self };
         let signed_headers = self.signed_header_list(request, &extra);
 
         let target = request.target();
@@ -208,7 +209,7 @@ impl Signer {
         let signed_headers = self.signed_header_list(request, &[]);
         let mut target = self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
 
-        let headers = WithExtra { request, extra: &[] };
+        let headers = WithExtra { request, extra: &[], signer: self };
         let parts = canonical::Parts {
             method: request.method(),
             target: target.as_bytes(),
@@ -251,6 +252,11 @@ impl Signer {
         Ok(target)
     }
 
+    /// Whether the signer writes its own value of header `name` (lower case).
+    fn replaces(&self, name: &str) -> bool {
+        REPLACED.contains(&name) || (name == TOKEN_HEADER && self.options.session_token.is_some())
+    }
+
     fn scope<'a>(&'a self, amz_date: &'a AmzDate) -> Scope<'a> {
         Scope { date: amz_date.date(), region: &self.region, service: &self.service }
     }
@@ -280,7 +286,7 @@ impl Signer {
         let mut names: Vec<String> = request
             .headers()
             .map(|(n, _)| n.to_ascii_lowercase())
-            .filter(|n| !REPLACED.contains(&n.as_str()) && !self.options.unsigned_headers.contains(n))
+            .filter(|n| !self.replaces(n) && !self.options.unsigned_headers.contains(n))
             .chain(extra.iter().map(|(n, _)| (*n).to_owned()))
             .collect();
         names.sort_unstable();
@@ -325,11 +331,12 @@ fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<String> {
 struct WithExtra<'a, R: ?Sized> {
     request: &'a R,
     extra: &'a [(&'a str, &'a [u8])],
+    signer: &'a Signer,
 }
 
 impl<R: RequestView + ?Sized> HeaderSource for WithExtra<'_, R> {
     fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
-        if !REPLACED.contains(&name) {
+        if !self.signer.replaces(name) {
             for (n, v) in self.request.headers() {
                 if n.eq_ignore_ascii_case(name) {
                     f(v);
