@@ -1,0 +1,29 @@
+//! The conformance vectors made by real clients (botocore, requests-aws4auth,
+//! Para's Python client, aws4, @smithy/signature-v4), run through the same
+//! code path as `para-auth check`.
+
+use para_auth::conformance::run_file;
+
+fn run(path: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let report = run_file(&text);
+    let failures: Vec<String> =
+        report.failures.iter().map(|f| format!("{}: {}", f.id, f.message)).collect();
+    assert!(failures.is_empty(), "{path}: {}\n{}", report.summary(), failures.join("\n"));
+    assert_eq!(report.passed, text.lines().count(), "{path}: every line ran");
+}
+
+#[test]
+fn sigv4_vectors_all_pass() {
+    run("tests/vectors/sigv4.jsonl");
+}
+
+#[test]
+fn unreadable_lines_and_unknown_kinds_fail_without_crashing() {
+    let report = run_file("not json\n{\"kind\":\"nope\",\"id\":\"x\"}\n{\"id\":\"y\"}\n");
+    assert_eq!(report.passed, 0);
+    assert_eq!(report.failures.len(), 3);
+    assert_eq!(report.failures[0].id, "line 1");
+    assert!(report.failures[1].message.contains("unknown kind"));
+    assert_eq!(report.summary(), "0 passed, 3 failed");
+}
