@@ -272,5 +272,3 @@ fn is_lower_token_char(b: u8) -> bool {
         || matches!(b, b'^' | b'_' | b'`' | b'|' | b'~')
 }
 
-#[cfg(test)]
-mod tests;
