@@ -1,1 +1,290 @@
-fn main() {}
+//! What signing and verifying one typical Para request costs.
+//!
+//! Every case works on the same request, `GET /v1/search/default?q=hello%20world&limit=5`
+//! to `localhost:8080`, signed by `app:myapp` at 2024-01-02T03:04:05Z:
+//!
+//! - `sign/para-auth`, `presign/para-auth`: the [`Signer`], built once.
+//! - `verify-warm/para-auth`: the [`Verifier`] with the signing key cached.
+//! - `verify-cold/para-auth`: the same with no cache, deriving the key each time.
+//! - `floor/sha256-hmac`: the work no signature can avoid, as a yardstick: hash
+//!   the canonical request, write the string to sign, one HMAC with a keyed state.
+//! - `sign/aws-sigv4`: the aws-sigv4 crate signing the same request, with
+//!   `--features compare` only. Setup checks that it gives our signature.
+//!
+//! Run: `cargo bench --bench sigv4 --features compare`.
+
+#![expect(
+    clippy::expect_used,
+    reason = "a failed setup is a broken benchmark: it panics"
+)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use para_auth::sigv4::{CanonicalRules, EMPTY_SHA256, Signature, Signer, Verifier, VerifierConfig};
+use para_auth::store::{AppRecord, MemoryAppStore};
+use para_auth::{AccessKey, OwnedRequest, SecretKey, Timestamp, block_on_ready};
+
+const ACCESS_KEY: &str = "app:myapp";
+const SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
+const METHOD: &str = "GET";
+const TARGET: &str = "/v1/search/default?q=hello%20world&limit=5";
+const HOST: &str = "localhost:8080";
+
+/// 2024-01-02T03:04:05Z, in seconds since the epoch and as `X-Amz-Date`.
+const NOW: i64 = 1_704_164_645;
+const AMZ_DATE: &str = "20240102T030405Z";
+
+/// Algorithm, date and scope: the lines of the string to sign before the hash.
+const STRING_TO_SIGN_HEAD: &str =
+    "AWS4-HMAC-SHA256\n20240102T030405Z\n20240102/us-east-1/para/aws4_request\n";
+
+fn now() -> Timestamp {
+    Timestamp::from_unix(NOW)
+}
+
+fn access_key() -> AccessKey {
+    AccessKey::new(ACCESS_KEY).expect("the access key parses")
+}
+
+fn secret() -> SecretKey {
+    SecretKey::new(SECRET).expect("the secret parses")
+}
+
+/// The request before signing.
+fn request() -> OwnedRequest {
+    OwnedRequest::new(METHOD, TARGET).header("Host", HOST)
+}
+
+/// Our signature of [`request`] at [`NOW`], checked for its date.
+fn our_signature(signer: &Signer) -> Signature {
+    let signature = signer.sign(&request(), now()).expect("the request signs");
+    assert_eq!(
+        signature.amz_date.as_str(),
+        AMZ_DATE,
+        "X-Amz-Date of the signature"
+    );
+    signature
+}
+
+/// The request with the signature's headers added.
+fn signed_request(signature: &Signature) -> OwnedRequest {
+    signature
+        .headers()
+        .fold(request(), |request, (name, value)| {
+            request.header(name, value)
+        })
+}
+
+/// The hex signature at the end of an `Authorization` value.
+fn signature_part(authorization: &str) -> &str {
+    authorization
+        .rsplit_once("Signature=")
+        .map_or("", |(_, hex)| hex)
+}
+
+fn bench_sign(c: &mut Criterion) {
+    let signer = Signer::new(access_key(), secret());
+    let request = request();
+    let ours = our_signature(&signer);
+
+    let mut group = c.benchmark_group("sign");
+    #[cfg(feature = "compare")]
+    aws::bench(&mut group, signature_part(&ours.authorization));
+    group.bench_function("para-auth", |b| {
+        b.iter(|| signer.sign(black_box(&request), now()))
+    });
+    group.finish();
+}
+
+fn bench_presign(c: &mut Criterion) {
+    let signer = Signer::new(access_key(), secret());
+    let request = request();
+    signer
+        .presign(&request, now(), 900)
+        .expect("the request presigns");
+
+    let mut group = c.benchmark_group("presign");
+    group.bench_function("para-auth", |b| {
+        b.iter(|| signer.presign(black_box(&request), now(), 900))
+    });
+    group.finish();
+}
+
+/// A verifier over a store that knows the app, with a key cache of `capacity`.
+fn verifier(capacity: usize) -> Verifier<MemoryAppStore> {
+    let store = MemoryAppStore::new();
+    store.insert(AppRecord::new(access_key(), secret()));
+    let config = VerifierConfig {
+        key_cache_capacity: capacity,
+        ..VerifierConfig::default()
+    };
+    Verifier::with_config(store, config)
+}
+
+/// Verify once outside the timing (which also fills a cache), then time it.
+fn bench_verify(c: &mut Criterion, group: &str, capacity: usize) {
+    let signer = Signer::new(access_key(), secret());
+    let request = signed_request(&our_signature(&signer));
+    let verifier = verifier(capacity);
+    block_on_ready(verifier.verify(&request, now())).expect("the signed request verifies");
+
+    let mut group = c.benchmark_group(group);
+    group.bench_function("para-auth", |b| {
+        b.iter(|| block_on_ready(verifier.verify(black_box(&request), now())))
+    });
+    group.finish();
+}
+
+fn bench_verify_warm(c: &mut Criterion) {
+    bench_verify(
+        c,
+        "verify-warm",
+        VerifierConfig::default().key_cache_capacity,
+    );
+}
+
+fn bench_verify_cold(c: &mut Criterion) {
+    bench_verify(c, "verify-cold", 0);
+}
+
+/// HMAC-SHA256 of `data` under `key`, once.
+fn hmac_once(key: &[u8], data: &str) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// The HMAC state keyed with the day's signing key, ready to clone.
+fn keyed_state() -> Hmac<Sha256> {
+    let k_date = hmac_once(format!("AWS4{SECRET}").as_bytes(), &AMZ_DATE[..8]);
+    let k_region = hmac_once(&k_date, "us-east-1");
+    let k_service = hmac_once(&k_region, "para");
+    let k_signing = hmac_once(&k_service, "aws4_request");
+    Hmac::<Sha256>::new_from_slice(&k_signing).expect("HMAC takes any key length")
+}
+
+/// The floor: hash, hex, string to sign (into a reused buffer), one HMAC.
+fn floor_signature(key: &Hmac<Sha256>, canonical: &[u8], buffer: &mut Vec<u8>) -> [u8; 32] {
+    let mut hash_hex = [0u8; 64];
+    hex::encode_to_slice(Sha256::digest(canonical), &mut hash_hex).expect("32 bytes fill 64");
+
+    buffer.clear();
+    buffer.extend_from_slice(STRING_TO_SIGN_HEAD.as_bytes());
+    buffer.extend_from_slice(&hash_hex);
+
+    let mut mac = key.clone();
+    mac.update(buffer);
+    mac.finalize().into_bytes().into()
+}
+
+fn bench_floor(c: &mut Criterion) {
+    let signer = Signer::new(access_key(), secret());
+    let ours = our_signature(&signer);
+    let signed = signed_request(&ours);
+    let rules = CanonicalRules::PARA;
+    let canonical =
+        para_auth::sigv4::canonical_request(&signed, "host;x-amz-date", EMPTY_SHA256, rules, false)
+            .expect("the canonical request is built");
+
+    // The floor must do the real work: its MAC is our signature.
+    let key = keyed_state();
+    let mut buffer = Vec::with_capacity(STRING_TO_SIGN_HEAD.len() + 64);
+    let floor = hex::encode(floor_signature(&key, canonical.as_bytes(), &mut buffer));
+    assert_eq!(
+        floor,
+        signature_part(&ours.authorization),
+        "floor MAC against our signature"
+    );
+
+    let mut group = c.benchmark_group("floor");
+    group.bench_function("sha256-hmac", |b| {
+        b.iter(|| floor_signature(&key, black_box(canonical.as_bytes()), &mut buffer))
+    });
+    group.finish();
+}
+
+/// The aws-sigv4 crate, set up to sign as Para does.
+#[cfg(feature = "compare")]
+mod aws {
+    use std::hint::black_box;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use aws_credential_types::Credentials;
+    use aws_sigv4::http_request::{self, SignableBody, SignableRequest, SigningParams};
+    use aws_sigv4::http_request::{PayloadChecksumKind, PercentEncodingMode, SigningSettings};
+    use aws_sigv4::http_request::{SessionTokenMode, UriPathNormalizationMode};
+    use aws_sigv4::sign::v4;
+    use aws_smithy_runtime_api::client::identity::Identity;
+    use criterion::BenchmarkGroup;
+    use criterion::measurement::WallTime;
+
+    use super::{ACCESS_KEY, HOST, METHOD, NOW, SECRET, TARGET};
+
+    /// Para's flavour: the path encoded twice and not normalised, no
+    /// `x-amz-content-sha256` header, no session token.
+    fn settings() -> SigningSettings {
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Double;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+        settings.session_token_mode = SessionTokenMode::Exclude;
+        settings
+    }
+
+    fn params(identity: &Identity) -> SigningParams<'_> {
+        let time = UNIX_EPOCH + Duration::from_secs(NOW.unsigned_abs());
+        let params = v4::SigningParams::builder()
+            .identity(identity)
+            .region("us-east-1")
+            .name("para")
+            .time(time)
+            .settings(settings())
+            .build()
+            .expect("the signing parameters are complete");
+        params.into()
+    }
+
+    /// Sign the request; the output holds the headers to add.
+    fn sign<'a>(params: &'a SigningParams<'a>) -> http_request::SigningInstructions {
+        let headers = [("Host", HOST)].into_iter();
+        let request = SignableRequest::new(METHOD, TARGET, headers, SignableBody::empty())
+            .expect("aws-sigv4 takes the request");
+        let output = http_request::sign(request, params).expect("aws-sigv4 signs");
+        output.into_parts().0
+    }
+
+    /// Check aws-sigv4 agrees with `ours` (hex signature), then time it.
+    pub(super) fn bench(group: &mut BenchmarkGroup<'_, WallTime>, ours: &str) {
+        let credentials = Credentials::new(ACCESS_KEY, SECRET, None, None, "bench");
+        let identity: Identity = credentials.into();
+        let params = params(&identity);
+
+        let instructions = sign(&params);
+        let authorization = instructions
+            .headers()
+            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .map(|(_, value)| value.to_owned())
+            .expect("aws-sigv4 adds Authorization");
+        assert_eq!(
+            super::signature_part(&authorization),
+            ours,
+            "aws-sigv4 against para-auth"
+        );
+
+        group.bench_function("aws-sigv4", |b| b.iter(|| sign(black_box(&params))));
+    }
+}
+
+criterion_group!(
+    benches,
+    bench_sign,
+    bench_verify_warm,
+    bench_verify_cold,
+    bench_presign,
+    bench_floor
+);
+criterion_main!(benches);

@@ -64,6 +64,8 @@
 //!   constant time. A client is never told an unknown key from a bad
 //!   signature ([`Error::public_message`]).
 
+#![forbid(unsafe_code)]
+
 pub mod error;
 pub mod keys;
 pub mod request;

@@ -1,0 +1,182 @@
+//! Property tests: sign-then-verify round-trips, any changed signed byte is
+//! refused, and no input panics the parser or the verifier.
+
+use para_auth::sigv4::{SignedRequest, Signer, Verifier, VerifierConfig};
+use para_auth::store::{AppRecord, MemoryAppStore};
+use para_auth::{AccessKey, OwnedRequest, SecretKey, Timestamp, block_on_ready};
+use proptest::prelude::*;
+
+const NOW: Timestamp = Timestamp::from_unix(1_704_164_645);
+
+fn key() -> AccessKey {
+    AccessKey::new("app:myapp").unwrap()
+}
+
+fn secret() -> SecretKey {
+    SecretKey::new("FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==").unwrap()
+}
+
+fn verifier(config: VerifierConfig) -> Verifier<MemoryAppStore> {
+    let store = MemoryAppStore::new();
+    store.insert(AppRecord::new(key(), secret()));
+    Verifier::with_config(store, config)
+}
+
+/// Path bytes: anything but `?`, `#` and control bytes, after a leading `/`.
+fn path() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>().prop_filter("no ? or controls", |b| *b != b'?' && *b >= 0x20), 0..40)
+        .prop_map(|mut p| {
+            p.insert(0, b'/');
+            p
+        })
+}
+
+/// A query piece: text with valid escapes, `+`, `=` and non-ASCII.
+fn component() -> impl Strategy<Value = String> {
+    let atom = prop_oneof![
+        "[A-Za-z0-9._~-]{1,6}",
+        Just("+".to_owned()),
+        Just("%20".to_owned()),
+        Just("%2f".to_owned()),
+        Just("%E2%9C%93".to_owned()),
+        Just("é".to_owned()),
+        Just("=".to_owned()),
+        Just("*".to_owned()),
+    ];
+    prop::collection::vec(atom, 0..4).prop_map(|parts| parts.concat())
+}
+
+fn query() -> impl Strategy<Value = String> {
+    prop::collection::vec((component(), prop::option::of(component())), 0..5).prop_map(|pairs| {
+        let pieces: Vec<String> = pairs
+            .into_iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("{k}={v}"),
+                None => k,
+            })
+            .collect();
+        pieces.join("&")
+    })
+}
+
+fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
+    let name = "x-[a-z0-9-]{1,10}";
+    let value = "[ -~]{0,20}|[a-zé ]{1,10}";
+    prop::collection::vec((name, value), 0..5)
+}
+
+fn request() -> impl Strategy<Value = OwnedRequest> {
+    ("[A-Z]{1,7}", path(), query(), headers(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(
+        |(method, path, query, headers, body)| {
+            let mut target = path;
+            if !query.is_empty() {
+                target.push(b'?');
+                target.extend_from_slice(query.as_bytes());
+            }
+            let mut request = OwnedRequest::new(&method, target).header("Host", "localhost:8080");
+            for (n, v) in headers {
+                request = request.header(&n, v);
+            }
+            request.with_body(body)
+        },
+    )
+}
+
+fn sign(request: &OwnedRequest) -> OwnedRequest {
+    let signature = Signer::new(key(), secret()).sign(request, NOW).expect("signing");
+    let mut signed = request.clone();
+    for (n, v) in signature.headers() {
+        signed = signed.header(n, v);
+    }
+    signed
+}
+
+/// Replace one alphanumeric byte with another that differs even ignoring case
+/// (so a `%2f` never becomes the equivalent `%2F`).
+fn mutate(bytes: &mut [u8], pick: usize) -> bool {
+    let spots: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i].is_ascii_alphanumeric()).collect();
+    if spots.is_empty() {
+        return false;
+    }
+    let i = spots[pick % spots.len()];
+    bytes[i] = if bytes[i].eq_ignore_ascii_case(&b'q') { b'7' } else { b'q' };
+    true
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn sign_then_verify_round_trips(request in request()) {
+        let signed = sign(&request);
+        let verified = block_on_ready(verifier(VerifierConfig::default()).verify(&signed, NOW));
+        prop_assert!(verified.is_ok(), "{:?}: {:?}", signed, verified.err());
+    }
+
+    #[test]
+    fn any_changed_signed_byte_is_refused(request in request(), part in 0usize..4, pick in any::<usize>()) {
+        let mut signed = sign(&request);
+        let changed = match part {
+            0 => {
+                let mut method = signed.method.clone().into_bytes();
+                let changed = mutate(&mut method, pick);
+                signed.method = String::from_utf8(method).unwrap();
+                changed
+            }
+            1 => mutate(&mut signed.target, pick),
+            2 => {
+                // A signed header value other than the signature itself.
+                let i = pick % (signed.headers.len() - 1);
+                mutate(&mut signed.headers[i].1, pick / 7)
+            }
+            _ => mutate(&mut signed.body, pick),
+        };
+        prop_assume!(changed);
+        let verdict = block_on_ready(verifier(VerifierConfig::default()).verify(&signed, NOW));
+        prop_assert!(verdict.is_err(), "accepted after a change: {:?}", signed);
+    }
+
+    #[test]
+    fn no_input_panics_the_verifier(
+        method in "[ -~]{0,8}",
+        target in prop::collection::vec(any::<u8>(), 0..80),
+        headers in prop::collection::vec(("[A-Za-z-]{1,20}", prop::collection::vec(any::<u8>(), 0..80)), 0..6),
+        authorization in auth_fragments(),
+        body in prop::collection::vec(any::<u8>(), 0..16),
+    ) {
+        let mut request = OwnedRequest::new(&method, target).with_body(body);
+        for (n, v) in headers {
+            request = request.header(&n, v);
+        }
+        request = request.header("Authorization", authorization).header("X-Amz-Date", "20240102T030405Z");
+        let _ = SignedRequest::parse(&request);
+        let config = VerifierConfig { diagnostics: true, ..VerifierConfig::default() };
+        let _ = block_on_ready(verifier(config).verify(&request, NOW));
+    }
+
+    #[test]
+    fn no_input_panics_the_raw_reader(raw in prop::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(request) = OwnedRequest::parse_http1(&raw) {
+            let _ = block_on_ready(verifier(VerifierConfig::default()).verify(&request, NOW));
+        }
+    }
+}
+
+/// Authorization values built from plausible and broken fragments.
+fn auth_fragments() -> impl Strategy<Value = Vec<u8>> {
+    let fragment = prop_oneof![
+        Just(b"AWS4-HMAC-SHA256 ".to_vec()),
+        Just(b"Credential=app:myapp/20240102/us-east-1/para/aws4_request".to_vec()),
+        Just(b"Credential=/".to_vec()),
+        Just(b", ".to_vec()),
+        Just(b",".to_vec()),
+        Just(b"SignedHeaders=host;x-amz-date".to_vec()),
+        Just(b"SignedHeaders=;".to_vec()),
+        Just(b"Signature=".to_vec()),
+        Just(b"3ed4c3f81054ea75ab7382e5e87777f4f07c09b98fb47448e1fcda9e169e0f8d".to_vec()),
+        Just(b"=".to_vec()),
+        Just(vec![0xff, 0xfe]),
+        prop::collection::vec(any::<u8>(), 0..8),
+    ];
+    prop::collection::vec(fragment, 0..8).prop_map(|parts| parts.concat())
+}
