@@ -65,6 +65,7 @@
 //!   signature ([`Error::public_message`]).
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod error;
 pub mod keys;
@@ -79,6 +80,10 @@ pub use error::{Diagnostic, Error, Malformed, Reason, ScopeField};
 pub use keys::{AccessKey, AppId, SecretKey};
 pub use request::{Body, OwnedRequest, RequestView};
 pub use time::{AmzDate, SystemClock, Timestamp};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// Drive a future whose every await is immediately ready to completion.
 ///

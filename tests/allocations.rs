@@ -2,7 +2,10 @@
 //!
 //! One test in this file: the counting allocator is global to the process.
 
-#![allow(unsafe_code, reason = "a counting global allocator needs it; the library forbids it")]
+#![allow(
+    unsafe_code,
+    reason = "a counting global allocator needs it; the library forbids it"
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,18 +42,26 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn warm_verify_of_a_signed_get_does_not_allocate() {
     let key = AccessKey::new("app:myapp").unwrap();
-    let secret = SecretKey::new("FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==").unwrap();
+    let secret =
+        SecretKey::new("FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==").unwrap();
     let now = Timestamp::from_unix(1_704_164_645);
     let store = MemoryAppStore::new();
     store.insert(AppRecord::new(key.clone(), secret.clone()));
     let verifier = Verifier::new(store);
 
-    let request = OwnedRequest::new("GET", "/v1/search/default?q=hello%20world&limit=5&sort=name")
-        .header("Host", "localhost:8080")
-        .header("User-Agent", "para-client")
-        .header("X-Para-Meta", "a   b");
+    let request = OwnedRequest::new(
+        "GET",
+        "/v1/search/default?q=hello%20world&limit=5&sort=name",
+    )
+    .header("Host", "localhost:8080")
+    .header("User-Agent", "para-client")
+    .header("X-Para-Meta", "a   b");
     let mut signed = request.clone();
-    for (n, v) in Signer::new(key, secret).sign(&request, now).unwrap().headers() {
+    for (n, v) in Signer::new(key, secret)
+        .sign(&request, now)
+        .unwrap()
+        .headers()
+    {
         signed = signed.header(n, v);
     }
 
@@ -63,8 +74,14 @@ fn warm_verify_of_a_signed_get_does_not_allocate() {
 
     // The counter does count: a failing verify with diagnostics allocates its report.
     let store = MemoryAppStore::new();
-    let config = para_auth::sigv4::VerifierConfig { diagnostics: true, ..Default::default() };
-    store.insert(AppRecord::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new("other").unwrap()));
+    let config = para_auth::sigv4::VerifierConfig {
+        diagnostics: true,
+        ..Default::default()
+    };
+    store.insert(AppRecord::new(
+        AccessKey::new("app:myapp").unwrap(),
+        SecretKey::new("other").unwrap(),
+    ));
     let wrong = Verifier::with_config(store, config);
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     assert!(block_on_ready(wrong.verify(&signed, now)).is_err());

@@ -14,7 +14,13 @@ fn verifier() -> Verifier<MemoryAppStore> {
     let store = MemoryAppStore::new();
     let key = AccessKey::new("app:myapp").unwrap();
     store.insert(AppRecord::new(key, SecretKey::new(SECRET).unwrap()));
-    Verifier::with_config(store, VerifierConfig { diagnostics: true, ..VerifierConfig::default() })
+    Verifier::with_config(
+        store,
+        VerifierConfig {
+            diagnostics: true,
+            ..VerifierConfig::default()
+        },
+    )
 }
 
 fn with_authorization(value: impl Into<Vec<u8>>) -> OwnedRequest {
@@ -33,7 +39,9 @@ fn reason_of(request: &OwnedRequest) -> Reason {
 
 #[test]
 fn the_base_request_is_valid() {
-    let auth = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}");
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
+    );
     block_on_ready(verifier().verify(&with_authorization(auth), NOW)).unwrap();
 }
 
@@ -41,37 +49,165 @@ fn the_base_request_is_valid() {
 fn malformed_authorization_headers() {
     let sh = "SignedHeaders=host;x-amz-date";
     let cases: Vec<(String, Reason)> = vec![
-        (format!("AWS4-HMAC-SHA256 {sh}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Credential={CREDENTIAL}, {sh}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}, Extra=1"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}", &SIG[..63]), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}0"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}zz", &SIG[..62]), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential=, {sh}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential=/20240102/us-east-1/para/aws4_request, {sh}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential=app:myapp/2024012/us-east-1/para/aws4_request, {sh}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential=app:myapp/us-east-1/para/aws4_request, {sh}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=x-amz-date;host, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=Host;x-amz-date, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;host;x-amz-date, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-absent;x-amz-date, Signature={SIG}"), Reason::Malformed),
+        (
+            format!("AWS4-HMAC-SHA256 {sh}, Signature={SIG}"),
+            Reason::Malformed,
+        ),
+        (
+            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Signature={SIG}"),
+            Reason::Malformed,
+        ),
+        (
+            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}"),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Credential={CREDENTIAL}, {sh}, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}, Extra=1"),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}",
+                &SIG[..63]
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}0"),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}zz",
+                &SIG[..62]
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!("AWS4-HMAC-SHA256 Credential=, {sh}, Signature={SIG}"),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=/20240102/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=app:myapp/2024012/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=app:myapp/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=, Signature={SIG}"),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=x-amz-date;host, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=Host;x-amz-date, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;host;x-amz-date, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-absent;x-amz-date, Signature={SIG}"
+            ),
+            Reason::Malformed,
+        ),
         ("AWS4-HMAC-SHA256".to_owned(), Reason::Malformed),
         (String::new(), Reason::Algorithm),
-        (format!("AWS4-HMAC-SHA512 Credential={CREDENTIAL}, {sh}, Signature={SIG}"), Reason::Algorithm),
-        (format!("AWS4-ECDSA-P256-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}"), Reason::Algorithm),
-        (format!("AWS Credential={CREDENTIAL}, {sh}, Signature={SIG}"), Reason::Algorithm),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=x-amz-date, Signature={SIG}"), Reason::UnsignedHeader),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host, Signature={SIG}"), Reason::UnsignedHeader),
-        (format!("AWS4-HMAC-SHA256 Credential=app:myapp/20240102/eu-west-1/para/aws4_request, {sh}, Signature={SIG}"), Reason::ScopeMismatch),
-        (format!("AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/s3/aws4_request, {sh}, Signature={SIG}"), Reason::ScopeMismatch),
-        (format!("AWS4-HMAC-SHA256 Credential=app:myapp/20240101/us-east-1/para/aws4_request, {sh}, Signature={SIG}"), Reason::ScopeMismatch),
-        (format!("AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/para/aws5_request, {sh}, Signature={SIG}"), Reason::ScopeMismatch),
-        (format!("AWS4-HMAC-SHA256 Credential=app:other/20240102/us-east-1/para/aws4_request, {sh}, Signature={SIG}"), Reason::UnknownKey),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}", SIG.replace('3', "4")), Reason::SignatureMismatch),
+        (
+            format!("AWS4-HMAC-SHA512 Credential={CREDENTIAL}, {sh}, Signature={SIG}"),
+            Reason::Algorithm,
+        ),
+        (
+            format!("AWS4-ECDSA-P256-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}"),
+            Reason::Algorithm,
+        ),
+        (
+            format!("AWS Credential={CREDENTIAL}, {sh}, Signature={SIG}"),
+            Reason::Algorithm,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=x-amz-date, Signature={SIG}"
+            ),
+            Reason::UnsignedHeader,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host, Signature={SIG}"
+            ),
+            Reason::UnsignedHeader,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=app:myapp/20240102/eu-west-1/para/aws4_request, {sh}, Signature={SIG}"
+            ),
+            Reason::ScopeMismatch,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/s3/aws4_request, {sh}, Signature={SIG}"
+            ),
+            Reason::ScopeMismatch,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=app:myapp/20240101/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
+            ),
+            Reason::ScopeMismatch,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/para/aws5_request, {sh}, Signature={SIG}"
+            ),
+            Reason::ScopeMismatch,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential=app:other/20240102/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
+            ),
+            Reason::UnknownKey,
+        ),
+        (
+            format!(
+                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}",
+                SIG.replace('3', "4")
+            ),
+            Reason::SignatureMismatch,
+        ),
     ];
     for (auth, want) in cases {
         assert_eq!(reason_of(&with_authorization(auth.clone())), want, "{auth}");
@@ -80,22 +216,32 @@ fn malformed_authorization_headers() {
 
 #[test]
 fn non_utf8_and_huge_headers() {
-    let mut auth = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature=").into_bytes();
+    let mut auth = format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature="
+    )
+    .into_bytes();
     auth.extend_from_slice(&[0xff; 64]);
     assert_eq!(reason_of(&with_authorization(auth)), Reason::Malformed);
 
-    let huge = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}{}", " ".repeat(1 << 20));
+    let huge = format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}{}",
+        " ".repeat(1 << 20)
+    );
     assert_eq!(reason_of(&with_authorization(huge)), Reason::Malformed);
 
     // A signed header that is not UTF-8, or is huge.
     for value in [vec![b'a', 0xc3, 0x28], vec![b'a'; 1 << 20]] {
-        let auth = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date;x-bad, Signature={SIG}");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date;x-bad, Signature={SIG}"
+        );
         let request = with_authorization(auth).header("X-Bad", value);
         assert_eq!(reason_of(&request), Reason::Malformed);
     }
 
     // A huge target.
-    let auth = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}");
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
+    );
     let mut request = with_authorization(auth);
     request.target = format!("/v1/{}", "a".repeat(1 << 20)).into_bytes();
     assert_eq!(reason_of(&request), Reason::Malformed);
@@ -103,25 +249,45 @@ fn non_utf8_and_huge_headers() {
 
 #[test]
 fn bad_dates() {
-    let auth = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}");
-    for date in ["", "20240102", "20240102T030405", "20240230T030405Z", "2024-01-02T03:04:05Z", "20240102T250405Z", "yesterday"] {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
+    );
+    for date in [
+        "",
+        "20240102",
+        "20240102T030405",
+        "20240230T030405Z",
+        "2024-01-02T03:04:05Z",
+        "20240102T250405Z",
+        "yesterday",
+    ] {
         let request = OwnedRequest::new("GET", "/v1/posts/123")
             .header("Host", "localhost:8080")
             .header("X-Amz-Date", date)
             .header("Authorization", auth.clone());
         assert_eq!(reason_of(&request), Reason::Malformed, "{date:?}");
     }
-    let missing = OwnedRequest::new("GET", "/v1/posts/123").header("Host", "h").header("Authorization", auth.clone());
+    let missing = OwnedRequest::new("GET", "/v1/posts/123")
+        .header("Host", "h")
+        .header("Authorization", auth.clone());
     assert_eq!(reason_of(&missing), Reason::Malformed);
     let twice = with_authorization(auth.clone()).header("X-Amz-Date", DATE);
     assert_eq!(reason_of(&twice), Reason::Malformed);
 
     // Well formed, but outside the window either way.
-    for date in ["20240102T024904Z", "20240102T031906Z", "19990101T000000Z", "20990101T000000Z"] {
+    for date in [
+        "20240102T024904Z",
+        "20240102T031906Z",
+        "19990101T000000Z",
+        "20990101T000000Z",
+    ] {
         let request = OwnedRequest::new("GET", "/v1/posts/123")
             .header("Host", "localhost:8080")
             .header("X-Amz-Date", date)
-            .header("Authorization", auth.replace("20240102/", &format!("{}/", &date[..8])));
+            .header(
+                "Authorization",
+                auth.replace("20240102/", &format!("{}/", &date[..8])),
+            );
         assert_eq!(reason_of(&request), Reason::TimeSkewed, "{date}");
     }
 }
@@ -136,8 +302,22 @@ fn presigned(expires: &str) -> OwnedRequest {
 
 #[test]
 fn bad_expiry_values() {
-    for expires in ["0", "-1", "", "ten", "604801", "99999999999999999999", "1e3", "+5", "%2D1"] {
-        assert_eq!(reason_of(&presigned(expires)), Reason::Malformed, "X-Amz-Expires={expires}");
+    for expires in [
+        "0",
+        "-1",
+        "",
+        "ten",
+        "604801",
+        "99999999999999999999",
+        "1e3",
+        "+5",
+        "%2D1",
+    ] {
+        assert_eq!(
+            reason_of(&presigned(expires)),
+            Reason::Malformed,
+            "X-Amz-Expires={expires}"
+        );
     }
     // In range: only the signature is wrong.
     assert_eq!(reason_of(&presigned("604800")), Reason::SignatureMismatch);
@@ -146,31 +326,56 @@ fn bad_expiry_values() {
 #[test]
 fn presigned_parameters_missing_or_repeated() {
     let full = String::from_utf8(presigned("60").target).unwrap();
-    for param in ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders"] {
-        let kept: Vec<&str> = full.split(['?', '&']).skip(1).filter(|p| !p.starts_with(param)).collect();
-        let request = OwnedRequest::new("GET", format!("/v1/posts?{}", kept.join("&"))).header("Host", "h");
+    for param in [
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+    ] {
+        let kept: Vec<&str> = full
+            .split(['?', '&'])
+            .skip(1)
+            .filter(|p| !p.starts_with(param))
+            .collect();
+        let request =
+            OwnedRequest::new("GET", format!("/v1/posts?{}", kept.join("&"))).header("Host", "h");
         assert_eq!(reason_of(&request), Reason::Malformed, "without {param}");
     }
     let twice = OwnedRequest::new("GET", format!("{full}&X-Amz-Date={DATE}")).header("Host", "h");
     assert_eq!(reason_of(&twice), Reason::Malformed);
-    let wrong_alg = OwnedRequest::new("GET", full.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1")).header("Host", "h");
+    let wrong_alg = OwnedRequest::new("GET", full.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1"))
+        .header("Host", "h");
     assert_eq!(reason_of(&wrong_alg), Reason::Algorithm);
 
     // Signed both ways.
-    let auth = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}");
-    let both = presigned("60").header("Authorization", auth).header("X-Amz-Date", DATE);
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
+    );
+    let both = presigned("60")
+        .header("Authorization", auth)
+        .header("X-Amz-Date", DATE);
     assert_eq!(reason_of(&both), Reason::Malformed);
 }
 
 #[test]
 fn broken_percent_escapes() {
-    let auth = format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}");
-    for target in ["/v1/posts?q=%", "/v1/posts?q=%2", "/v1/posts?q=%zz", "/v1/posts?%g0=1"] {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
+    );
+    for target in [
+        "/v1/posts?q=%",
+        "/v1/posts?q=%2",
+        "/v1/posts?q=%zz",
+        "/v1/posts?%g0=1",
+    ] {
         let mut request = with_authorization(auth.clone());
         request.target = target.as_bytes().to_vec();
         assert_eq!(reason_of(&request), Reason::Malformed, "{target}");
     }
-    let broken = String::from_utf8(presigned("60").target).unwrap().replace("%3A", "%3");
+    let broken = String::from_utf8(presigned("60").target)
+        .unwrap()
+        .replace("%3A", "%3");
     let request = OwnedRequest::new("GET", broken).header("Host", "h");
     assert_eq!(reason_of(&request), Reason::Malformed);
 }
@@ -183,7 +388,10 @@ fn unsigned_request_is_malformed() {
 
 #[test]
 fn payload_hash_must_match_the_body() {
-    let signer = Signer::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap());
+    let signer = Signer::new(
+        AccessKey::new("app:myapp").unwrap(),
+        SecretKey::new(SECRET).unwrap(),
+    );
     let request = OwnedRequest::new("POST", "/v1/posts")
         .header("Host", "h")
         .header("x-amz-content-sha256", para_auth::sigv4::EMPTY_SHA256)
@@ -204,8 +412,17 @@ fn payload_hash_must_match_the_body() {
     // Para refuses unsigned payloads; it is an option.
     assert_eq!(reason_of(&signed), Reason::BodyMismatch);
     let store = MemoryAppStore::new();
-    store.insert(AppRecord::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap()));
-    let lenient = Verifier::with_config(store, VerifierConfig { allow_unsigned_payload: true, ..Default::default() });
+    store.insert(AppRecord::new(
+        AccessKey::new("app:myapp").unwrap(),
+        SecretKey::new(SECRET).unwrap(),
+    ));
+    let lenient = Verifier::with_config(
+        store,
+        VerifierConfig {
+            allow_unsigned_payload: true,
+            ..Default::default()
+        },
+    );
     let verified = block_on_ready(lenient.verify(&signed, NOW)).unwrap();
     assert_eq!(verified.payload(), para_auth::sigv4::PayloadCheck::Unsigned);
 }
@@ -218,8 +435,19 @@ fn mismatch_diagnostic_redacts_sensitive_headers() {
     let request = with_authorization(auth).header("Cookie", "session=hunter2");
     let err = block_on_ready(verifier().verify(&request, NOW)).unwrap_err();
     let diagnostic = err.diagnostic().expect("diagnostics are on");
-    assert!(diagnostic.canonical_request.contains("cookie:<redacted>\n"), "{}", diagnostic.canonical_request);
+    assert!(
+        diagnostic.canonical_request.contains("cookie:<redacted>\n"),
+        "{}",
+        diagnostic.canonical_request
+    );
     assert!(!diagnostic.canonical_request.contains("hunter2"));
-    assert!(diagnostic.string_to_sign.starts_with("AWS4-HMAC-SHA256\n20240102T030405Z\n"));
-    assert_eq!(err.public_message(), para_auth::Error::UnknownKey.public_message());
+    assert!(
+        diagnostic
+            .string_to_sign
+            .starts_with("AWS4-HMAC-SHA256\n20240102T030405Z\n")
+    );
+    assert_eq!(
+        err.public_message(),
+        para_auth::Error::UnknownKey.public_message()
+    );
 }

@@ -29,14 +29,20 @@ pub struct CanonicalRules {
 
 impl CanonicalRules {
     /// Para's rules: double encoding, no normalisation.
-    pub const PARA: CanonicalRules =
-        CanonicalRules { path_encoding: PathEncoding::Double, normalize_path: false };
+    pub const PARA: CanonicalRules = CanonicalRules {
+        path_encoding: PathEncoding::Double,
+        normalize_path: false,
+    };
     /// Generic AWS services: double encoding with normalisation.
-    pub const AWS: CanonicalRules =
-        CanonicalRules { path_encoding: PathEncoding::Double, normalize_path: true };
+    pub const AWS: CanonicalRules = CanonicalRules {
+        path_encoding: PathEncoding::Double,
+        normalize_path: true,
+    };
     /// S3: single encoding, no normalisation.
-    pub const S3: CanonicalRules =
-        CanonicalRules { path_encoding: PathEncoding::Single, normalize_path: false };
+    pub const S3: CanonicalRules = CanonicalRules {
+        path_encoding: PathEncoding::Single,
+        normalize_path: false,
+    };
 }
 
 /// Headers as the canonicaliser reads them: all values of one name, in order.
@@ -137,7 +143,11 @@ pub(crate) fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn write_path<S: Sink>(w: &mut Buffered<'_, S>, path: &[u8], rules: CanonicalRules) -> Result<(), Error> {
+fn write_path<S: Sink>(
+    w: &mut Buffered<'_, S>,
+    path: &[u8],
+    rules: CanonicalRules,
+) -> Result<(), Error> {
     if path.is_empty() {
         w.byte(b'/');
         return Ok(());
@@ -189,7 +199,11 @@ fn normalized_segments(path: &[u8]) -> Vec<&[u8]> {
 
 type Pair<'a> = (&'a [u8], &'a [u8]);
 
-fn write_query<S: Sink>(w: &mut Buffered<'_, S>, query: &[u8], skip_signature: bool) -> Result<(), Error> {
+fn write_query<S: Sink>(
+    w: &mut Buffered<'_, S>,
+    query: &[u8],
+    skip_signature: bool,
+) -> Result<(), Error> {
     if query.is_empty() {
         return Ok(());
     }
@@ -213,7 +227,11 @@ fn write_query<S: Sink>(w: &mut Buffered<'_, S>, query: &[u8], skip_signature: b
         }
         count += 1;
     }
-    let pairs = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
+    let pairs = if spill.is_empty() {
+        &mut inline[..count]
+    } else {
+        &mut spill[..]
+    };
     pairs.sort_unstable_by(|a, b| compare(a.0, b.0).then_with(|| compare(a.1, b.1)));
 
     for (i, (name, value)) in pairs.iter().enumerate() {
@@ -229,12 +247,13 @@ fn write_query<S: Sink>(w: &mut Buffered<'_, S>, query: &[u8], skip_signature: b
 
 /// Query pieces split on `&` (empty pieces dropped) and at the first `=`.
 pub(crate) fn query_pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
-    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|piece| {
-        match piece.iter().position(|&b| b == b'=') {
+    query
+        .split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|piece| match piece.iter().position(|&b| b == b'=') {
             Some(eq) => (&piece[..eq], &piece[eq + 1..]),
             None => (piece, &[][..]),
-        }
-    })
+        })
 }
 
 fn is_signature_name(raw: &[u8]) -> bool {
@@ -330,7 +349,10 @@ mod tests {
     fn para_path_is_encoded_twice_and_not_normalised() {
         let req = OwnedRequest::new("GET", "/v1/my%20type/../a//b").header("Host", "h");
         let text = canonical(&req, "host", CanonicalRules::PARA);
-        assert!(text.starts_with("GET\n/v1/my%2520type/../a//b\n\n"), "{text}");
+        assert!(
+            text.starts_with("GET\n/v1/my%2520type/../a//b\n\n"),
+            "{text}"
+        );
         let text = canonical(&req, "host", CanonicalRules::AWS);
         assert!(text.starts_with("GET\n/v1/a/b\n\n"), "{text}");
         let text = canonical(&req, "host", CanonicalRules::S3);
@@ -342,7 +364,10 @@ mod tests {
         let req = OwnedRequest::new("GET", "/?b=2&a=y&a=x&flag&c=1+1&X-Amz-Signature=ff&&d=%7e")
             .header("Host", "h");
         let text = canonical(&req, "host", CanonicalRules::PARA);
-        assert!(text.starts_with("GET\n/\na=x&a=y&b=2&c=1%2B1&d=~&flag=\n"), "{text}");
+        assert!(
+            text.starts_with("GET\n/\na=x&a=y&b=2&c=1%2B1&d=~&flag=\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -352,6 +377,9 @@ mod tests {
             .header("Host", "h")
             .header("x-a", "\tthree");
         let text = canonical(&req, "host;x-a", CanonicalRules::PARA);
-        assert_eq!(text, "GET\n/\n\nhost:h\nx-a:one two,three\n\nhost;x-a\nUNSIGNED-PAYLOAD");
+        assert_eq!(
+            text,
+            "GET\n/\n\nhost:h\nx-a:one two,three\n\nhost;x-a\nUNSIGNED-PAYLOAD"
+        );
     }
 }

@@ -35,7 +35,11 @@ pub(crate) struct Buffered<'s, S: Sink> {
 
 impl<'s, S: Sink> Buffered<'s, S> {
     pub(crate) fn new(sink: &'s mut S) -> Self {
-        Buffered { sink, buf: [0; 128], len: 0 }
+        Buffered {
+            sink,
+            buf: [0; 128],
+            len: 0,
+        }
     }
 
     pub(crate) fn byte(&mut self, b: u8) {
@@ -63,7 +67,11 @@ impl<'s, S: Sink> Buffered<'s, S> {
         if is_unreserved(b) || (keep_slash && b == b'/') {
             self.byte(b);
         } else {
-            self.bytes(&[b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]]);
+            self.bytes(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 15)],
+            ]);
         }
     }
 
@@ -95,7 +103,9 @@ pub(crate) fn check_escapes(raw: &[u8]) -> Result<(), Malformed> {
     let mut i = 0;
     while let Some(offset) = raw[i..].iter().position(|&b| b == b'%') {
         let at = i + offset;
-        let ok = raw.get(at + 1..at + 3).is_some_and(|h| h.iter().all(|&d| hex_value(d).is_some()));
+        let ok = raw
+            .get(at + 1..at + 3)
+            .is_some_and(|h| h.iter().all(|&d| hex_value(d).is_some()));
         if !ok {
             return Err(Malformed::PercentEscape);
         }
@@ -136,7 +146,14 @@ pub(crate) fn canonical_bytes(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
         let (arr, len) = if is_unreserved(b) {
             ([b, 0, 0], 1)
         } else {
-            ([b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]], 3)
+            (
+                [
+                    b'%',
+                    HEX_UPPER[usize::from(b >> 4)],
+                    HEX_UPPER[usize::from(b & 15)],
+                ],
+                3,
+            )
         };
         arr.into_iter().take(len)
     })

@@ -80,7 +80,12 @@ impl SigningKey {
     }
 
     /// The signature of a string to sign whose variable parts are given.
-    pub(crate) fn sign(&self, amz_date: &str, scope: &Scope<'_>, canonical_hash: &[u8; 32]) -> [u8; 32] {
+    pub(crate) fn sign(
+        &self,
+        amz_date: &str,
+        scope: &Scope<'_>,
+        canonical_hash: &[u8; 32],
+    ) -> [u8; 32] {
         let mut mac = self.0.clone();
         feed_string_to_sign(&mut mac, amz_date, scope, canonical_hash);
         mac.finalize().into_bytes().into()
@@ -111,7 +116,11 @@ pub struct Scope<'a> {
 
 impl std::fmt::Display for Scope<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.date, self.region, self.service, TERMINATOR)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.date, self.region, self.service, TERMINATOR
+        )
     }
 }
 
@@ -136,10 +145,22 @@ fn feed_string_to_sign(out: &mut impl Update, amz_date: &str, scope: &Scope<'_>,
     let mut hex_hash = [0u8; 64];
     // 32 bytes always fit 64 hex digits: cannot fail.
     hex::encode_to_slice(hash, &mut hex_hash).unwrap_or_default();
-    for piece in [ALGORITHM.as_bytes(), b"\n", amz_date.as_bytes(), b"\n", scope.date.as_bytes()] {
+    for piece in [
+        ALGORITHM.as_bytes(),
+        b"\n",
+        amz_date.as_bytes(),
+        b"\n",
+        scope.date.as_bytes(),
+    ] {
         out.put(piece);
     }
-    for piece in [b"/", scope.region.as_bytes(), b"/", scope.service.as_bytes(), b"/"] {
+    for piece in [
+        b"/",
+        scope.region.as_bytes(),
+        b"/",
+        scope.service.as_bytes(),
+        b"/",
+    ] {
         out.put(piece);
     }
     for piece in [TERMINATOR.as_bytes(), b"\n", &hex_hash[..]] {

@@ -64,7 +64,10 @@ impl<'a> SignedRequest<'a> {
         }
     }
 
-    fn from_header<R: RequestView + ?Sized>(request: &'a R, value: &'a [u8]) -> Result<Self, Error> {
+    fn from_header<R: RequestView + ?Sized>(
+        request: &'a R,
+        value: &'a [u8],
+    ) -> Result<Self, Error> {
         if value.len() > MAX_AUTHORIZATION {
             return Err(Malformed::TooLarge.into());
         }
@@ -77,14 +80,24 @@ impl<'a> SignedRequest<'a> {
         let [credential, signed_headers, signature] = authorization_parts(rest)?;
         let date_value = single_header(request, "x-amz-date")?.ok_or(Malformed::MissingDate)?;
         let (date, time) = AmzDate::parse(trim(date_value))?;
-        Self::build(Form::Header, credential.into(), signed_headers.into(), signature, date, time)
+        Self::build(
+            Form::Header,
+            credential.into(),
+            signed_headers.into(),
+            signature,
+            date,
+            time,
+        )
     }
 
     fn from_query(query: &'a [u8]) -> Result<Self, Error> {
         check_escapes(query)?;
         let mut found: [Option<&[u8]>; 6] = [None; 6];
         for (name, value) in query_pairs(query) {
-            if let Some(i) = PRESIGN_PARAMS.iter().position(|p| decoded(name).eq(p.bytes())) {
+            if let Some(i) = PRESIGN_PARAMS
+                .iter()
+                .position(|p| decoded(name).eq(p.bytes()))
+            {
                 if found[i].replace(value).is_some() {
                     return Err(Malformed::DuplicatePart(PRESIGN_PARAMS[i]).into());
                 }
@@ -121,7 +134,15 @@ impl<'a> SignedRequest<'a> {
         if signature.len() != 64 || hex::decode_to_slice(signature, &mut sig).is_err() {
             return Err(Malformed::Signature.into());
         }
-        Ok(SignedRequest { form, credential, slashes, signed_headers, signature: sig, date, time })
+        Ok(SignedRequest {
+            form,
+            credential,
+            slashes,
+            signed_headers,
+            signature: sig,
+            date,
+            time,
+        })
     }
 
     /// Header or presigned, and for how long a presigned request is valid.
@@ -204,7 +225,10 @@ fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
     let mut parts: [Option<&str>; 3] = [None; 3];
     for piece in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, value) = piece.split_once('=').ok_or(Malformed::UnknownPart)?;
-        let i = NAMES.iter().position(|n| *n == name).ok_or(Malformed::UnknownPart)?;
+        let i = NAMES
+            .iter()
+            .position(|n| *n == name)
+            .ok_or(Malformed::UnknownPart)?;
         if parts[i].replace(value).is_some() {
             return Err(Malformed::DuplicatePart(NAMES[i]).into());
         }
@@ -228,7 +252,11 @@ fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, Error> {
 
 fn parse_expires(text: &str) -> Result<u32, Error> {
     let ok_digits = !text.is_empty() && text.len() <= 7 && text.bytes().all(|b| b.is_ascii_digit());
-    let value: u32 = if ok_digits { text.parse().map_err(|_| Malformed::Expires)? } else { 0 };
+    let value: u32 = if ok_digits {
+        text.parse().map_err(|_| Malformed::Expires)?
+    } else {
+        0
+    };
     if !(1..=MAX_PRESIGN_EXPIRES).contains(&value) {
         return Err(Malformed::Expires.into());
     }
@@ -268,7 +296,9 @@ fn check_signed_headers(list: &str) -> Result<(), Error> {
 fn is_lower_token_char(b: u8) -> bool {
     b.is_ascii_lowercase()
         || b.is_ascii_digit()
-        || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.')
+        || matches!(
+            b,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
+        )
         || matches!(b, b'^' | b'_' | b'`' | b'|' | b'~')
 }
-

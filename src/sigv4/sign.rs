@@ -6,7 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::canonical::{self, CanonicalRules, HeaderSource, split_target};
 use super::encode::encode_to_string;
-use super::{ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD};
+use super::{
+    ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD,
+};
 use super::{hex_str, sha256_hex};
 use crate::error::Error;
 use crate::keys::{AccessKey, SecretKey};
@@ -54,8 +56,14 @@ impl Signature {
     /// The headers to add, as (name, value), in a conventional order.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let date = Some(("X-Amz-Date", self.amz_date.as_str()));
-        let content = self.content_sha256.as_deref().map(|v| ("x-amz-content-sha256", v));
-        let token = self.security_token.as_deref().map(|v| ("X-Amz-Security-Token", v));
+        let content = self
+            .content_sha256
+            .as_deref()
+            .map(|v| ("x-amz-content-sha256", v));
+        let token = self
+            .security_token
+            .as_deref()
+            .map(|v| ("X-Amz-Security-Token", v));
         let auth = Some(("Authorization", self.authorization.as_str()));
         [date, content, token, auth].into_iter().flatten()
     }
@@ -133,7 +141,11 @@ impl Signer {
     /// [`Error::Config`] when the body is unknown and no payload hash was
     /// declared; [`Error::Malformed`] when the target or a header cannot be
     /// canonicalised.
-    pub fn sign<R: RequestView + ?Sized>(&self, request: &R, now: Timestamp) -> Result<Signature, Error> {
+    pub fn sign<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        now: Timestamp,
+    ) -> Result<Signature, Error> {
         let amz_date = now.to_amz_date()?;
         let declared = declared_payload(request);
         let payload = self.payload_hash(request, declared.as_deref())?;
@@ -148,7 +160,11 @@ impl Signer {
         if let Some(token) = &security_token {
             extra.push(("x-amz-security-token", token.as_bytes()));
         }
-        let headers = WithExtra { request, extra: &extra, signer: self };
+        let headers = WithExtra {
+            request,
+            extra: &extra,
+            signer: self,
+        };
         let signed_headers = self.signed_header_list(request, &extra);
 
         let target = request.target();
@@ -165,7 +181,12 @@ impl Signer {
             self.access_key,
             self.scope(&amz_date),
         );
-        Ok(Signature { amz_date, content_sha256, security_token, authorization })
+        Ok(Signature {
+            amz_date,
+            content_sha256,
+            security_token,
+            authorization,
+        })
     }
 
     /// Sign an [`http::Request`] in place: add the signature's headers,
@@ -174,7 +195,11 @@ impl Signer {
     /// # Errors
     /// As [`Signer::sign`]; [`Error::Config`] when the access key cannot be a
     /// header value.
-    pub fn sign_request<B: AsRef<[u8]>>(&self, request: &mut http::Request<B>, now: Timestamp) -> Result<(), Error> {
+    pub fn sign_request<B: AsRef<[u8]>>(
+        &self,
+        request: &mut http::Request<B>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
         let signature = self.sign(request, now)?;
         let headers = request.headers_mut();
         for (name, value) in signature.headers() {
@@ -199,17 +224,27 @@ impl Signer {
         expires_secs: u32,
     ) -> Result<PresignedUrl, Error> {
         if !(1..=MAX_PRESIGN_EXPIRES).contains(&expires_secs) {
-            return Err(Error::Config("presigned expiry must be 1 to 604800 seconds"));
+            return Err(Error::Config(
+                "presigned expiry must be 1 to 604800 seconds",
+            ));
         }
-        if !request.headers().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        if !request
+            .headers()
+            .any(|(n, _)| n.eq_ignore_ascii_case("host"))
+        {
             return Err(Error::Config("a presigned request needs a host header"));
         }
         let amz_date = now.to_amz_date()?;
         let payload = self.payload_hash(request, None)?;
         let signed_headers = self.signed_header_list(request, &[]);
-        let mut target = self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
+        let mut target =
+            self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
 
-        let headers = WithExtra { request, extra: &[], signer: self };
+        let headers = WithExtra {
+            request,
+            extra: &[],
+            signer: self,
+        };
         let parts = canonical::Parts {
             method: request.method(),
             target: target.as_bytes(),
@@ -258,10 +293,18 @@ impl Signer {
     }
 
     fn scope<'a>(&'a self, amz_date: &'a AmzDate) -> Scope<'a> {
-        Scope { date: amz_date.date(), region: &self.region, service: &self.service }
+        Scope {
+            date: amz_date.date(),
+            region: &self.region,
+            service: &self.service,
+        }
     }
 
-    fn payload_hash<R: RequestView + ?Sized>(&self, request: &R, declared: Option<&str>) -> Result<String, Error> {
+    fn payload_hash<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        declared: Option<&str>,
+    ) -> Result<String, Error> {
         if self.options.unsigned_payload {
             return Ok(UNSIGNED_PAYLOAD.to_owned());
         }
@@ -276,13 +319,19 @@ impl Signer {
                 hex::encode_to_slice(digest, &mut hex).unwrap_or_default();
                 hex
             }
-            Body::Unknown => return Err(Error::Config("the body (or its SHA-256) is needed to sign")),
+            Body::Unknown => {
+                return Err(Error::Config("the body (or its SHA-256) is needed to sign"));
+            }
         };
         Ok(hex_str(&hex).to_owned())
     }
 
     /// Lower-case names of the request's headers and the extra ones, sorted, unique.
-    fn signed_header_list<R: RequestView + ?Sized>(&self, request: &R, extra: &[(&str, &[u8])]) -> String {
+    fn signed_header_list<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        extra: &[(&str, &[u8])],
+    ) -> String {
         let mut names: Vec<String> = request
             .headers()
             .map(|(n, _)| n.to_ascii_lowercase())
@@ -303,13 +352,18 @@ impl Signer {
         let mut hasher = Sha256::new();
         canonical::write(&mut hasher, parts, headers, self.options.rules)?;
         let digest: [u8; 32] = hasher.finalize().into();
-        let mac = self.signing_key(amz_date).sign(amz_date.as_str(), &self.scope(amz_date), &digest);
+        let mac =
+            self.signing_key(amz_date)
+                .sign(amz_date.as_str(), &self.scope(amz_date), &digest);
         Ok(hex::encode(mac))
     }
 
     fn signing_key(&self, amz_date: &AmzDate) -> SigningKey {
         let date = amz_date.date_number();
-        let mut cached = self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((d, key)) = cached.as_ref() {
             if *d == date {
                 return key.clone();
@@ -323,8 +377,12 @@ impl Signer {
 
 /// The payload hash the request declares in `x-amz-content-sha256`.
 fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<String> {
-    let (_, value) = request.headers().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))?;
-    std::str::from_utf8(crate::request::trim(value)).ok().map(str::to_owned)
+    let (_, value) = request
+        .headers()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))?;
+    std::str::from_utf8(crate::request::trim(value))
+        .ok()
+        .map(str::to_owned)
 }
 
 /// The request's headers (less those the signer replaces) and the signer's own.

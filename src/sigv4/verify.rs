@@ -155,7 +155,11 @@ impl<S: AppStore> Verifier<S> {
     /// A verifier with the given settings.
     pub fn with_config(store: S, config: VerifierConfig) -> Self {
         let cache = KeyCache::new(config.key_cache_capacity);
-        Verifier { store, config, cache }
+        Verifier {
+            store,
+            config,
+            cache,
+        }
     }
 
     /// The settings.
@@ -192,7 +196,11 @@ impl<S: AppStore> Verifier<S> {
         now: Timestamp,
     ) -> Result<VerifiedRequest, Error> {
         let (signed, payload) = self.precheck(request, now)?;
-        let app = self.store.app(signed.access_key()).await.map_err(Error::Store)?;
+        let app = self
+            .store
+            .app(signed.access_key())
+            .await
+            .map_err(Error::Store)?;
         let app = app.ok_or(Error::UnknownKey)?;
         self.finish(request, &signed, payload, app, now)
     }
@@ -257,7 +265,10 @@ impl<S: AppStore> Verifier<S> {
     }
 
     /// The payload hash line, checked against the body where the body is at hand.
-    fn payload<R: RequestView + ?Sized>(&self, request: &R) -> Result<(Payload, PayloadCheck), Error> {
+    fn payload<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+    ) -> Result<(Payload, PayloadCheck), Error> {
         let declared = single_header(request, "x-amz-content-sha256")?.map(trim);
         if declared == Some(UNSIGNED_PAYLOAD.as_bytes()) {
             if !self.config.allow_unsigned_payload {
@@ -284,7 +295,9 @@ impl<S: AppStore> Verifier<S> {
             (Some(d), None) => {
                 let mut digest = [0u8; 32];
                 let hex: [u8; 64] = d.try_into().map_err(|_| Error::BodyMismatch)?;
-                let lower = hex.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+                let lower = hex
+                    .iter()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
                 if !lower || hex::decode_to_slice(hex, &mut digest).is_err() {
                     return Err(Error::BodyMismatch);
                 }
@@ -324,7 +337,9 @@ impl<S: AppStore> Verifier<S> {
                 previous_secret,
                 app,
             }),
-            None => Err(Error::SignatureMismatch(self.diagnostic(request, signed, payload))),
+            None => Err(Error::SignatureMismatch(
+                self.diagnostic(request, signed, payload),
+            )),
         }
     }
 
@@ -352,7 +367,12 @@ impl<S: AppStore> Verifier<S> {
         Ok(None)
     }
 
-    fn signing_key(&self, signed: &SignedRequest<'_>, secret: &VersionedSecret, keep: [Option<u64>; 2]) -> SigningKey {
+    fn signing_key(
+        &self,
+        signed: &SignedRequest<'_>,
+        secret: &VersionedSecret,
+        keep: [Option<u64>; 2],
+    ) -> SigningKey {
         let access_key = signed.access_key();
         let date = signed.date().date_number();
         if let Some(key) = self.cache.get(access_key, secret.version, date) {
@@ -360,7 +380,8 @@ impl<S: AppStore> Verifier<S> {
         }
         let scope = signed.scope();
         let key = SigningKey::derive(&secret.key, scope.date, scope.region, scope.service);
-        self.cache.put(access_key, keep, (secret.version, date), key.clone());
+        self.cache
+            .put(access_key, keep, (secret.version, date), key.clone());
         key
     }
 
@@ -379,7 +400,10 @@ impl<S: AppStore> Verifier<S> {
         canonical::write(&mut text, &parts, &headers, self.config.rules).ok()?;
         let string_to_sign = super::string_to_sign(signed.date().as_str(), &signed.scope(), &text);
         let canonical_request = String::from_utf8_lossy(&text).into_owned();
-        Some(Box::new(Diagnostic { canonical_request, string_to_sign }))
+        Some(Box::new(Diagnostic {
+            canonical_request,
+            string_to_sign,
+        }))
     }
 }
 

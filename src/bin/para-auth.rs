@@ -1,0 +1,259 @@
+//! `para-auth`: sign and verify requests, and run conformance vectors.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use para_auth::conformance::{Report, run_file};
+use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, Verifier, VerifierConfig};
+use para_auth::store::{AppRecord, MemoryAppStore};
+use para_auth::{AccessKey, OwnedRequest, SecretKey, SystemClock, Timestamp, block_on_ready};
+
+const USAGE: &str = "\
+usage:
+  para-auth sign [OPTIONS] METHOD URL      print the headers that sign the request
+  para-auth verify [OPTIONS] [FILE]        verify raw HTTP/1.1 text (stdin without FILE)
+  para-auth check FILE...                  run conformance vectors (JSON Lines)
+
+options:
+  --key KEY          access key (default: $PARA_ACCESS_KEY)
+  --secret SECRET    secret key (default: $PARA_SECRET_KEY)
+  --region REGION    default us-east-1
+  --service NAME     default para
+  --now UNIX         the clock, in Unix seconds (default: the system clock)
+  --normalize        remove dot segments and empty segments from the path
+  sign only:
+  -H 'Name: value'   a header to send (repeatable); Host comes from URL if absent
+  --data TEXT        the body
+  --presign SECS     print a presigned URL valid for SECS seconds instead";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("sign") => sign(&args[1..]),
+        Some("verify") => verify(&args[1..]),
+        Some("check") => check(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })
+}
+
+#[derive(Default)]
+struct Options {
+    key: Option<String>,
+    secret: Option<String>,
+    region: Option<String>,
+    service: Option<String>,
+    now: Option<i64>,
+    normalize: bool,
+    headers: Vec<(String, String)>,
+    data: Vec<u8>,
+    presign: Option<u32>,
+    positional: Vec<String>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--key" => o.key = Some(value()?),
+            "--secret" => o.secret = Some(value()?),
+            "--region" => o.region = Some(value()?),
+            "--service" => o.service = Some(value()?),
+            "--now" => o.now = Some(value()?.parse().map_err(|_| "--now takes Unix seconds")?),
+            "--normalize" => o.normalize = true,
+            "--data" => o.data = value()?.into_bytes(),
+            "--presign" => {
+                o.presign = Some(value()?.parse().map_err(|_| "--presign takes seconds")?)
+            }
+            "-H" | "--header" => {
+                let line = value()?;
+                let (n, v) = line.split_once(':').ok_or("a header is 'Name: value'")?;
+                o.headers.push((n.trim().to_owned(), v.trim().to_owned()));
+            }
+            flag if flag.starts_with("--") => {
+                return Err(format!("unknown option {flag}\n{USAGE}"));
+            }
+            _ => o.positional.push(arg.clone()),
+        }
+    }
+    Ok(o)
+}
+
+impl Options {
+    fn credentials(&self) -> Result<(AccessKey, SecretKey), String> {
+        let key = self
+            .key
+            .clone()
+            .or_else(|| std::env::var("PARA_ACCESS_KEY").ok());
+        let secret = self
+            .secret
+            .clone()
+            .or_else(|| std::env::var("PARA_SECRET_KEY").ok());
+        let key = key.ok_or("no access key: --key or PARA_ACCESS_KEY")?;
+        let secret = secret.ok_or("no secret key: --secret or PARA_SECRET_KEY")?;
+        let key = AccessKey::new(&key).map_err(|e| e.to_string())?;
+        Ok((key, SecretKey::new(secret).map_err(|e| e.to_string())?))
+    }
+
+    fn now(&self) -> Timestamp {
+        self.now.map_or_else(SystemClock::now, Timestamp::from_unix)
+    }
+
+    fn rules(&self) -> CanonicalRules {
+        if self.normalize {
+            CanonicalRules::AWS
+        } else {
+            CanonicalRules::PARA
+        }
+    }
+
+    fn region(&self) -> &str {
+        self.region
+            .as_deref()
+            .unwrap_or(para_auth::sigv4::PARA_REGION)
+    }
+
+    fn service(&self) -> &str {
+        self.service
+            .as_deref()
+            .unwrap_or(para_auth::sigv4::PARA_SERVICE)
+    }
+}
+
+/// Split `http://host:port/path?q` into `http://host:port` and the target.
+fn split_url(url: &str) -> (Option<(&str, &str)>, &str) {
+    let Some(scheme_end) = url.find("://") else {
+        return (None, url);
+    };
+    let after = scheme_end + 3;
+    let slash = url[after..].find('/').map_or(url.len(), |i| after + i);
+    let target = if slash == url.len() {
+        "/"
+    } else {
+        &url[slash..]
+    };
+    (Some((&url[..slash], &url[after..slash])), target)
+}
+
+fn sign(args: &[String]) -> Result<ExitCode, String> {
+    let o = parse_options(args)?;
+    let [method, url] = o.positional.as_slice() else {
+        return Err(USAGE.to_owned());
+    };
+    let (origin, target) = split_url(url);
+
+    let mut request = OwnedRequest::new(method, target).with_body(o.data.clone());
+    let has_host = o
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("host"));
+    if let (Some((_, host)), false) = (origin, has_host) {
+        request = request.header("Host", host);
+    }
+    for (n, v) in &o.headers {
+        request = request.header(n, v.as_str());
+    }
+
+    let (key, secret) = o.credentials()?;
+    let options = SignOptions {
+        rules: o.rules(),
+        ..SignOptions::default()
+    };
+    let signer = Signer::new(key, secret)
+        .with_scope(o.region(), o.service())
+        .with_options(options);
+    if let Some(expires) = o.presign {
+        let url = signer
+            .presign(&request, o.now(), expires)
+            .map_err(|e| e.to_string())?;
+        let base = origin.map_or("", |(base, _)| base);
+        println!("{base}{}", url.target);
+    } else {
+        let signature = signer.sign(&request, o.now()).map_err(|e| e.to_string())?;
+        for (name, value) in signature.headers() {
+            println!("{name}: {value}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(args: &[String]) -> Result<ExitCode, String> {
+    let o = parse_options(args)?;
+    let raw = match o.positional.as_slice() {
+        [] => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| e.to_string())?;
+            buf
+        }
+        [file] => std::fs::read(file).map_err(|e| format!("{file}: {e}"))?,
+        _ => return Err(USAGE.to_owned()),
+    };
+    let request = OwnedRequest::parse_http1(&raw).map_err(|e| e.to_string())?;
+
+    let (key, secret) = o.credentials()?;
+    let store = MemoryAppStore::new();
+    store.insert(AppRecord::new(key, secret));
+    let config = VerifierConfig {
+        region: o.region().to_owned(),
+        service: o.service().to_owned(),
+        rules: o.rules(),
+        diagnostics: true,
+        ..VerifierConfig::default()
+    };
+    let verifier = Verifier::with_config(store, config);
+    match block_on_ready(verifier.verify(&request, o.now())) {
+        Ok(verified) => {
+            println!(
+                "valid: signed by {} at {}",
+                verified.app().access_key,
+                verified.signed_at().unix()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("invalid:{} ({e})", e.reason());
+            if let Some(d) = e.diagnostic() {
+                println!(
+                    "\ncanonical request:\n{}\n\nstring to sign:\n{}",
+                    d.canonical_request, d.string_to_sign
+                );
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn check(files: &[String]) -> Result<ExitCode, String> {
+    if files.is_empty() {
+        return Err(USAGE.to_owned());
+    }
+    let mut report = Report::default();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        report.merge(run_file(&text));
+    }
+    for failure in &report.failures {
+        println!(
+            "FAIL {}: {}",
+            failure.id,
+            failure.message.replace('\n', "\n     ")
+        );
+    }
+    println!("{}", report.summary());
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
