@@ -217,7 +217,7 @@ fn bench_floor(c: &mut Criterion) {
 #[cfg(feature = "compare")]
 mod aws {
     use std::hint::black_box;
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, UNIX_EPOCH};
 
     use aws_credential_types::Credentials;
     use aws_sigv4::http_request::{self, SignableBody, SignableRequest, SigningParams};
