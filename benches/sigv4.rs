@@ -13,14 +13,8 @@
 //!
 //! Run: `cargo bench --bench sigv4 --features compare`.
 
-#![expect(
-    missing_docs,
-    reason = "criterion_group! defines an undocumented `pub fn`"
-)]
-#![expect(
-    clippy::expect_used,
-    reason = "a failed setup is a broken benchmark: it panics"
-)]
+#![expect(missing_docs, reason = "criterion_group! defines an undocumented `pub fn`")]
+#![expect(clippy::expect_used, reason = "a failed setup is a broken benchmark: it panics")]
 
 use std::hint::black_box;
 
@@ -66,28 +60,18 @@ fn request() -> OwnedRequest {
 /// Our signature of [`request`] at [`NOW`], checked for its date.
 fn our_signature(signer: &Signer) -> Signature {
     let signature = signer.sign(&request(), now()).expect("the request signs");
-    assert_eq!(
-        signature.amz_date.as_str(),
-        AMZ_DATE,
-        "X-Amz-Date of the signature"
-    );
+    assert_eq!(signature.amz_date.as_str(), AMZ_DATE, "X-Amz-Date of the signature");
     signature
 }
 
 /// The request with the signature's headers added.
 fn signed_request(signature: &Signature) -> OwnedRequest {
-    signature
-        .headers()
-        .fold(request(), |request, (name, value)| {
-            request.header(name, value)
-        })
+    signature.headers().fold(request(), |request, (name, value)| request.header(name, value))
 }
 
 /// The hex signature at the end of an `Authorization` value.
 fn signature_part(authorization: &str) -> &str {
-    authorization
-        .rsplit_once("Signature=")
-        .map_or("", |(_, hex)| hex)
+    authorization.rsplit_once("Signature=").map_or("", |(_, hex)| hex)
 }
 
 fn bench_sign(c: &mut Criterion) {
@@ -96,22 +80,15 @@ fn bench_sign(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("sign");
     #[cfg(feature = "compare")]
-    aws::bench(
-        &mut group,
-        signature_part(&our_signature(&signer).authorization),
-    );
-    group.bench_function("para-auth", |b| {
-        b.iter(|| signer.sign(black_box(&request), now()))
-    });
+    aws::bench(&mut group, signature_part(&our_signature(&signer).authorization));
+    group.bench_function("para-auth", |b| b.iter(|| signer.sign(black_box(&request), now())));
     group.finish();
 }
 
 fn bench_presign(c: &mut Criterion) {
     let signer = Signer::new(access_key(), secret());
     let request = request();
-    signer
-        .presign(&request, now(), 900)
-        .expect("the request presigns");
+    signer.presign(&request, now(), 900).expect("the request presigns");
 
     let mut group = c.benchmark_group("presign");
     group.bench_function("para-auth", |b| {
@@ -124,10 +101,7 @@ fn bench_presign(c: &mut Criterion) {
 fn verifier(capacity: usize) -> Verifier<MemoryAppStore> {
     let store = MemoryAppStore::new();
     store.insert(AppRecord::new(access_key(), secret()));
-    let config = VerifierConfig {
-        key_cache_capacity: capacity,
-        ..VerifierConfig::default()
-    };
+    let config = VerifierConfig { key_cache_capacity: capacity, ..VerifierConfig::default() };
     Verifier::with_config(store, config)
 }
 
@@ -146,11 +120,7 @@ fn bench_verify(c: &mut Criterion, group: &str, capacity: usize) {
 }
 
 fn bench_verify_warm(c: &mut Criterion) {
-    bench_verify(
-        c,
-        "verify-warm",
-        VerifierConfig::default().key_cache_capacity,
-    );
+    bench_verify(c, "verify-warm", VerifierConfig::default().key_cache_capacity);
 }
 
 fn bench_verify_cold(c: &mut Criterion) {
@@ -200,11 +170,7 @@ fn bench_floor(c: &mut Criterion) {
     let key = keyed_state();
     let mut buffer = Vec::with_capacity(STRING_TO_SIGN_HEAD.len() + 64);
     let floor = hex::encode(floor_signature(&key, canonical.as_bytes(), &mut buffer));
-    assert_eq!(
-        floor,
-        signature_part(&ours.authorization),
-        "floor MAC against our signature"
-    );
+    assert_eq!(floor, signature_part(&ours.authorization), "floor MAC against our signature");
 
     let mut group = c.benchmark_group("floor");
     group.bench_function("sha256-hmac", |b| {
@@ -275,11 +241,7 @@ mod aws {
             .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
             .map(|(_, value)| value.to_owned())
             .expect("aws-sigv4 adds Authorization");
-        assert_eq!(
-            super::signature_part(&authorization),
-            ours,
-            "aws-sigv4 against para-auth"
-        );
+        assert_eq!(super::signature_part(&authorization), ours, "aws-sigv4 against para-auth");
 
         group.bench_function("aws-sigv4", |b| b.iter(|| sign(black_box(&params))));
     }

@@ -18,11 +18,7 @@ fn main() -> Result<(), para_auth::Error> {
         .header("Host", "localhost:8080");
     let signature = Signer::new(key.clone(), secret.clone()).sign(&request, now)?;
     let mut signed = request.clone();
-    println!(
-        "app signs:\n  {} {}",
-        signed.method,
-        String::from_utf8_lossy(&signed.target)
-    );
+    println!("app signs:\n  {} {}", signed.method, String::from_utf8_lossy(&signed.target));
     for (name, value) in signature.headers() {
         println!("  {name}: {value}");
         signed = signed.header(name, value);
@@ -31,10 +27,7 @@ fn main() -> Result<(), para_auth::Error> {
     // The server's side: the app is in the store; verify.
     let store = MemoryAppStore::new();
     store.insert(AppRecord::new(key, secret));
-    let config = VerifierConfig {
-        diagnostics: true,
-        ..VerifierConfig::para()
-    };
+    let config = VerifierConfig { diagnostics: true, ..VerifierConfig::para() };
     let verifier = Verifier::with_config(store, config);
 
     let verdict = block_on_ready(verifier.verify(&signed, now));
@@ -49,10 +42,7 @@ fn main() -> Result<(), para_auth::Error> {
     if let Err(err) = block_on_ready(verifier.verify(&tampered, now)) {
         println!("tampered copy: invalid:{} ({err})", err.reason());
         if let Some(diagnostic) = err.diagnostic() {
-            println!(
-                "server's canonical request:\n{}",
-                diagnostic.canonical_request
-            );
+            println!("server's canonical request:\n{}", diagnostic.canonical_request);
         }
     }
     verdict.map(|_| ())

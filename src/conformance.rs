@@ -56,9 +56,7 @@ pub fn run_file(text: &str) -> Report {
     for (n, line) in text.lines().enumerate() {
         let parsed: Result<Value, _> = serde_json::from_str(line);
         let id = match &parsed {
-            Ok(v) => v["id"]
-                .as_str()
-                .map_or_else(|| format!("line {}", n + 1), str::to_owned),
+            Ok(v) => v["id"].as_str().map_or_else(|| format!("line {}", n + 1), str::to_owned),
             Err(_) => format!("line {}", n + 1),
         };
         let outcome = match parsed {
@@ -85,26 +83,19 @@ pub fn run_vector(vector: &Value) -> Result<(), String> {
 }
 
 fn text<'v>(v: &'v Value, field: &str) -> Result<&'v str, String> {
-    v[field]
-        .as_str()
-        .ok_or_else(|| format!("`{field}` is missing or not text"))
+    v[field].as_str().ok_or_else(|| format!("`{field}` is missing or not text"))
 }
 
 fn request(v: &Value) -> Result<OwnedRequest, String> {
     let r = &v["request"];
     let mut request = OwnedRequest::new(text(r, "method")?, text(r, "target")?);
-    for pair in r["headers"]
-        .as_array()
-        .ok_or("`request.headers` is not a list")?
-    {
+    for pair in r["headers"].as_array().ok_or("`request.headers` is not a list")? {
         let name = pair[0].as_str().ok_or("a header name is not text")?;
         let value = pair[1].as_str().ok_or("a header value is not text")?;
         request = request.header(name, value);
     }
     let body = r["body_b64"].as_str().unwrap_or("");
-    request.body = STANDARD
-        .decode(body)
-        .map_err(|e| format!("`body_b64`: {e}"))?;
+    request.body = STANDARD.decode(body).map_err(|e| format!("`body_b64`: {e}"))?;
     Ok(request)
 }
 
@@ -116,10 +107,7 @@ fn rules(v: &Value) -> Result<CanonicalRules, String> {
         Some(other) => return Err(format!("unknown path option `{other}`")),
     };
     let normalize_path = options["normalize"].as_bool().unwrap_or(false);
-    Ok(CanonicalRules {
-        path_encoding,
-        normalize_path,
-    })
+    Ok(CanonicalRules { path_encoding, normalize_path })
 }
 
 fn credentials(v: &Value) -> Result<(AccessKey, SecretKey), String> {
@@ -130,10 +118,7 @@ fn credentials(v: &Value) -> Result<(AccessKey, SecretKey), String> {
 }
 
 fn now(v: &Value) -> Result<Timestamp, String> {
-    v["now"]
-        .as_i64()
-        .map(Timestamp::from_unix)
-        .ok_or_else(|| "`now` is not an integer".to_owned())
+    v["now"].as_i64().map(Timestamp::from_unix).ok_or_else(|| "`now` is not an integer".to_owned())
 }
 
 fn sigv4_verify(v: &Value) -> Result<(), String> {
@@ -162,15 +147,9 @@ fn sigv4_verify(v: &Value) -> Result<(), String> {
         Err(e) => format!("invalid:{} ({e})", e.reason()),
     };
     let expect = text(v, "expect")?;
-    let matches = got == expect
-        || got
-            .strip_prefix(expect)
-            .is_some_and(|rest| rest.starts_with(" ("));
-    if matches {
-        Ok(())
-    } else {
-        Err(format!("expected {expect}, got {got}"))
-    }
+    let matches =
+        got == expect || got.strip_prefix(expect).is_some_and(|rest| rest.starts_with(" ("));
+    if matches { Ok(()) } else { Err(format!("expected {expect}, got {got}")) }
 }
 
 /// Check the canonical request and string to sign the verifier builds.
@@ -183,30 +162,20 @@ fn compare_stages(v: &Value, request: &OwnedRequest, rules: CanonicalRules) -> R
             .map_err(|e| format!("cannot build canonical request: {e}"))?;
     if let Some(want) = v["canonical_request"].as_str() {
         if want != canonical {
-            return Err(format!(
-                "canonical request differs:\nwant {want:?}\ngot  {canonical:?}"
-            ));
+            return Err(format!("canonical request differs:\nwant {want:?}\ngot  {canonical:?}"));
         }
     }
-    let sts = sigv4::string_to_sign(
-        signed.date().as_str(),
-        &signed.scope(),
-        canonical.as_bytes(),
-    );
+    let sts = sigv4::string_to_sign(signed.date().as_str(), &signed.scope(), canonical.as_bytes());
     if let Some(want) = v["string_to_sign"].as_str() {
         if want != sts {
-            return Err(format!(
-                "string to sign differs:\nwant {want:?}\ngot  {sts:?}"
-            ));
+            return Err(format!("string to sign differs:\nwant {want:?}\ngot  {sts:?}"));
         }
     }
     Ok(())
 }
 
 fn payload_hash(request: &OwnedRequest) -> String {
-    let declared = request
-        .headers()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"));
+    let declared = request.headers().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"));
     match (declared, request.body()) {
         (Some((_, value)), _) => String::from_utf8_lossy(crate::request::trim(value)).into_owned(),
         (None, Body::Bytes(body)) => sigv4::hex_str(&sigv4::sha256_hex(body)).to_owned(),
@@ -217,21 +186,14 @@ fn payload_hash(request: &OwnedRequest) -> String {
 fn sigv4_sign(v: &Value) -> Result<(), String> {
     let request = request(v)?;
     let (key, secret) = credentials(v)?;
-    let options = sigv4::SignOptions {
-        rules: rules(v)?,
-        ..Default::default()
-    };
+    let options = sigv4::SignOptions { rules: rules(v)?, ..Default::default() };
     let signer = Signer::new(key, secret)
         .with_scope(text(v, "region")?, text(v, "service")?)
         .with_options(options);
-    let signature = signer
-        .sign(&request, now(v)?)
-        .map_err(|e| format!("signing failed: {e}"))?;
+    let signature = signer.sign(&request, now(v)?).map_err(|e| format!("signing failed: {e}"))?;
     let got: Vec<(&str, &str)> = signature.headers().collect();
 
-    let want = v["expect_headers"]
-        .as_array()
-        .ok_or("`expect_headers` is not a list")?;
+    let want = v["expect_headers"].as_array().ok_or("`expect_headers` is not a list")?;
     if want.len() != got.len() {
         return Err(format!("expected {} headers, got {got:?}", want.len()));
     }

@@ -55,8 +55,7 @@ impl<T: RequestView + ?Sized> RequestView for &T {
 }
 
 fn uri_target(uri: &http::Uri) -> &[u8] {
-    uri.path_and_query()
-        .map_or(b"/", |pq| pq.as_str().as_bytes())
+    uri.path_and_query().map_or(b"/", |pq| pq.as_str().as_bytes())
 }
 
 impl<B: AsRef<[u8]>> RequestView for http::Request<B> {
@@ -67,9 +66,7 @@ impl<B: AsRef<[u8]>> RequestView for http::Request<B> {
         uri_target(self.uri())
     }
     fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.headers()
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+        self.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
     }
     fn body(&self) -> Body<'_> {
         Body::Bytes(self.body().as_ref())
@@ -113,11 +110,7 @@ pub const MAX_RAW_REQUEST: usize = 16 * 1024 * 1024;
 impl OwnedRequest {
     /// A request with no headers and an empty body.
     pub fn new(method: &str, target: impl Into<Vec<u8>>) -> Self {
-        OwnedRequest {
-            method: method.to_owned(),
-            target: target.into(),
-            ..Self::default()
-        }
+        OwnedRequest { method: method.to_owned(), target: target.into(), ..Self::default() }
     }
 
     /// The same request with one more header.
@@ -147,9 +140,7 @@ impl OwnedRequest {
             return Err(Malformed::TooLarge.into());
         }
         let (head, body) = split_head(raw);
-        let mut lines = head
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        let mut lines = head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
 
         let request_line = lines.next().ok_or(Malformed::Http)?;
         let mut request = parse_request_line(request_line)?;
@@ -175,14 +166,8 @@ fn split_head(raw: &[u8]) -> (&[u8], &[u8]) {
 }
 
 fn parse_request_line(line: &[u8]) -> Result<OwnedRequest, Error> {
-    let first = line
-        .iter()
-        .position(|&b| b == b' ')
-        .ok_or(Malformed::Http)?;
-    let last = line
-        .iter()
-        .rposition(|&b| b == b' ')
-        .ok_or(Malformed::Http)?;
+    let first = line.iter().position(|&b| b == b' ').ok_or(Malformed::Http)?;
+    let last = line.iter().rposition(|&b| b == b' ').ok_or(Malformed::Http)?;
     let method = std::str::from_utf8(&line[..first]).map_err(|_| Malformed::Http)?;
     if first == last || method.is_empty() || !line[last + 1..].starts_with(b"HTTP/") {
         return Err(Malformed::Http.into());
@@ -197,16 +182,9 @@ fn add_header_line(headers: &mut Vec<(String, Vec<u8>)>, line: &[u8]) -> Result<
         value.extend_from_slice(trim(rest));
         return Ok(());
     }
-    let colon = line
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(Malformed::Http)?;
+    let colon = line.iter().position(|&b| b == b':').ok_or(Malformed::Http)?;
     let name = std::str::from_utf8(&line[..colon]).map_err(|_| Malformed::Http)?;
-    if name.is_empty()
-        || name
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-    {
+    if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
         return Err(Malformed::Http.into());
     }
     headers.push((name.to_owned(), trim(&line[colon + 1..]).to_vec()));
@@ -255,13 +233,7 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_request() {
-        for raw in [
-            &b""[..],
-            b"GET\n",
-            b"GET / FTP/1\n",
-            b"GET / HTTP/1.1\nno colon\n",
-            b" x\n",
-        ] {
+        for raw in [&b""[..], b"GET\n", b"GET / FTP/1\n", b"GET / HTTP/1.1\nno colon\n", b" x\n"] {
             assert_eq!(
                 OwnedRequest::parse_http1(raw).unwrap_err().reason(),
                 crate::Reason::Malformed

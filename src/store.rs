@@ -66,10 +66,7 @@ impl AppRecord {
     pub fn new(access_key: AccessKey, secret: SecretKey) -> Self {
         AppRecord {
             access_key,
-            secret: VersionedSecret {
-                key: secret,
-                version: 1,
-            },
+            secret: VersionedSecret { key: secret, version: 1 },
             previous: None,
             active: true,
             read_only: false,
@@ -90,10 +87,7 @@ impl AppRecord {
 
     /// The previous secret if its grace window is still open at `now`.
     pub fn previous_at(&self, now: Timestamp) -> Option<&VersionedSecret> {
-        self.previous
-            .as_ref()
-            .filter(|p| now < p.valid_until)
-            .map(|p| &p.secret)
+        self.previous.as_ref().filter(|p| now < p.valid_until).map(|p| &p.secret)
     }
 
     /// The record after a rotation to `secret` at `now`: the old secret stays
@@ -104,14 +98,7 @@ impl AppRecord {
             secret: self.secret.clone(),
             valid_until: now.add_secs(i64::from(grace_secs)),
         });
-        AppRecord {
-            secret: VersionedSecret {
-                key: secret,
-                version,
-            },
-            previous,
-            ..self.clone()
-        }
+        AppRecord { secret: VersionedSecret { key: secret, version }, previous, ..self.clone() }
     }
 }
 
@@ -183,15 +170,11 @@ impl MemoryAppStore {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Box<str>, Arc<AppRecord>>> {
-        self.apps
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Box<str>, Arc<AppRecord>>> {
-        self.apps
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

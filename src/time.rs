@@ -62,11 +62,7 @@ impl From<SystemTime> for Timestamp {
 impl From<Timestamp> for SystemTime {
     fn from(t: Timestamp) -> Self {
         let magnitude = Duration::from_secs(t.0.unsigned_abs());
-        if t.0 >= 0 {
-            UNIX_EPOCH + magnitude
-        } else {
-            UNIX_EPOCH - magnitude
-        }
+        if t.0 >= 0 { UNIX_EPOCH + magnitude } else { UNIX_EPOCH - magnitude }
     }
 }
 
@@ -88,18 +84,13 @@ impl AmzDate {
     /// [`Malformed::Date`] for anything else.
     pub fn parse(text: &[u8]) -> Result<(AmzDate, Timestamp), Error> {
         let bytes: [u8; 16] = text.try_into().map_err(|_| Malformed::Date)?;
-        let digits_ok = bytes[..8]
-            .iter()
-            .chain(&bytes[9..15])
-            .all(u8::is_ascii_digit);
+        let digits_ok = bytes[..8].iter().chain(&bytes[9..15]).all(u8::is_ascii_digit);
         if !digits_ok || bytes[8] != b'T' || bytes[15] != b'Z' {
             return Err(Malformed::Date.into());
         }
 
         let num = |r: std::ops::Range<usize>| {
-            bytes[r]
-                .iter()
-                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+            bytes[r].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
         };
         let month = time::Month::try_from(num(4..6) as u8).map_err(|_| Malformed::Date)?;
         let date = time::Date::from_calendar_date(num(0..4) as i32, month, num(6..8) as u8)
@@ -107,9 +98,7 @@ impl AmzDate {
         let clock = time::Time::from_hms(num(9..11) as u8, num(11..13) as u8, num(13..15) as u8)
             .map_err(|_| Malformed::Date)?;
 
-        let unix = time::PrimitiveDateTime::new(date, clock)
-            .assume_utc()
-            .unix_timestamp();
+        let unix = time::PrimitiveDateTime::new(date, clock).assume_utc().unix_timestamp();
         Ok((AmzDate(bytes), Timestamp(unix)))
     }
 
@@ -126,9 +115,7 @@ impl AmzDate {
 
     /// The date part as a number, `yyyymmdd`.
     pub(crate) fn date_number(&self) -> u32 {
-        self.0[..8]
-            .iter()
-            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+        self.0[..8].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
     }
 }
 
@@ -150,10 +137,7 @@ pub struct SystemClock;
 
 impl SystemClock {
     /// The current time.
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the one place that reads the clock"
-    )]
+    #[expect(clippy::disallowed_methods, reason = "the one place that reads the clock")]
     pub fn now() -> Timestamp {
         Timestamp::from(SystemTime::now())
     }
@@ -184,10 +168,7 @@ mod tests {
             b"",
             b"\xff\xfe",
         ] {
-            assert_eq!(
-                AmzDate::parse(bad).unwrap_err().reason(),
-                crate::Reason::Malformed
-            );
+            assert_eq!(AmzDate::parse(bad).unwrap_err().reason(), crate::Reason::Malformed);
         }
     }
 }

@@ -2,10 +2,7 @@
 //!
 //! One test in this file: the counting allocator is global to the process.
 
-#![allow(
-    unsafe_code,
-    reason = "a counting global allocator needs it; the library forbids it"
-)]
+#![allow(unsafe_code, reason = "a counting global allocator needs it; the library forbids it")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,19 +46,12 @@ fn warm_verify_of_a_signed_get_does_not_allocate() {
     store.insert(AppRecord::new(key.clone(), secret.clone()));
     let verifier = Verifier::new(store);
 
-    let request = OwnedRequest::new(
-        "GET",
-        "/v1/search/default?q=hello%20world&limit=5&sort=name",
-    )
-    .header("Host", "localhost:8080")
-    .header("User-Agent", "para-client")
-    .header("X-Para-Meta", "a   b");
+    let request = OwnedRequest::new("GET", "/v1/search/default?q=hello%20world&limit=5&sort=name")
+        .header("Host", "localhost:8080")
+        .header("User-Agent", "para-client")
+        .header("X-Para-Meta", "a   b");
     let mut signed = request.clone();
-    for (n, v) in Signer::new(key, secret)
-        .sign(&request, now)
-        .unwrap()
-        .headers()
-    {
+    for (n, v) in Signer::new(key, secret).sign(&request, now).unwrap().headers() {
         signed = signed.header(n, v);
     }
 
@@ -74,10 +64,7 @@ fn warm_verify_of_a_signed_get_does_not_allocate() {
 
     // The counter does count: a failing verify with diagnostics allocates its report.
     let store = MemoryAppStore::new();
-    let config = para_auth::sigv4::VerifierConfig {
-        diagnostics: true,
-        ..Default::default()
-    };
+    let config = para_auth::sigv4::VerifierConfig { diagnostics: true, ..Default::default() };
     store.insert(AppRecord::new(
         AccessKey::new("app:myapp").unwrap(),
         SecretKey::new("other").unwrap(),

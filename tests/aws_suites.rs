@@ -37,9 +37,7 @@ fn with_headers<'a, 'b>(
     headers: impl Iterator<Item = (&'a str, &'b str)>,
 ) -> OwnedRequest {
     for (name, value) in headers {
-        request
-            .headers
-            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        request.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         request = request.header(name, value);
     }
     request
@@ -49,22 +47,15 @@ fn with_headers<'a, 'b>(
 fn stages(signed_request: &OwnedRequest, rules: CanonicalRules) -> (String, String) {
     let signed = SignedRequest::parse(signed_request).expect("parse our own signature");
     let payload = payload_of(signed_request);
-    let creq = sigv4::canonical_request(
-        signed_request,
-        signed.signed_headers(),
-        &payload,
-        rules,
-        false,
-    )
-    .expect("canonical request");
+    let creq =
+        sigv4::canonical_request(signed_request, signed.signed_headers(), &payload, rules, false)
+            .expect("canonical request");
     let sts = sigv4::string_to_sign(signed.date().as_str(), &signed.scope(), creq.as_bytes());
     (creq, sts)
 }
 
 fn payload_of(request: &OwnedRequest) -> String {
-    let declared = request
-        .headers()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"));
+    let declared = request.headers().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"));
     match declared {
         Some((_, v)) => String::from_utf8(v.to_vec()).unwrap(),
         None => hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&request.body)),
@@ -80,19 +71,13 @@ fn verifier(
 ) -> Verifier<MemoryAppStore> {
     let store = MemoryAppStore::new();
     store.insert(AppRecord::new(key.clone(), secret.clone()));
-    let config = VerifierConfig {
-        rules,
-        ..VerifierConfig::aws(region, service)
-    };
+    let config = VerifierConfig { rules, ..VerifierConfig::aws(region, service) };
     Verifier::with_config(store, config)
 }
 
 fn case_dirs(root: &str) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut dirs: Vec<PathBuf> =
+        fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs
 }
@@ -135,11 +120,7 @@ fn context(dir: &Path) -> Context {
 
 impl Context {
     fn signer(&self, form_header: bool) -> Signer {
-        let session_token = if self.omit_token {
-            None
-        } else {
-            self.token.clone()
-        };
+        let session_token = if self.omit_token { None } else { self.token.clone() };
         let options = SignOptions {
             rules: self.rules,
             content_sha256_header: self.sign_body && form_header,
@@ -152,13 +133,7 @@ impl Context {
     }
 
     fn verifier(&self) -> Verifier<MemoryAppStore> {
-        verifier(
-            &self.key,
-            &self.secret,
-            &self.region,
-            &self.service,
-            self.rules,
-        )
+        verifier(&self.key, &self.secret, &self.region, &self.service, self.rules)
     }
 }
 
@@ -168,9 +143,7 @@ fn expect_eq(case: &str, stage: &str, want: &str, got: &str) {
 
 /// The `Authorization` value in a signed request's text.
 fn authorization_in(text: &str) -> &str {
-    text.lines()
-        .find_map(|l| l.strip_prefix("Authorization:"))
-        .expect("an Authorization line")
+    text.lines().find_map(|l| l.strip_prefix("Authorization:")).expect("an Authorization line")
 }
 
 #[test]
@@ -182,10 +155,8 @@ fn current_suite_header_form() {
         let ctx = context(&dir);
         let request = read_request(&dir.join("request.txt"));
 
-        let signature = ctx
-            .signer(true)
-            .sign(&request, ctx.now)
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let signature =
+            ctx.signer(true).sign(&request, ctx.now).unwrap_or_else(|e| panic!("{case}: {e}"));
         let signed = with_headers(request, signature.headers());
         let (creq, sts) = stages(&signed, ctx.rules);
         expect_eq(
@@ -194,17 +165,10 @@ fn current_suite_header_form() {
             &read(&dir.join("header-canonical-request.txt")),
             &creq,
         );
-        expect_eq(
-            &case,
-            "string to sign",
-            &read(&dir.join("header-string-to-sign.txt")),
-            &sts,
-        );
+        expect_eq(&case, "string to sign", &read(&dir.join("header-string-to-sign.txt")), &sts);
         let want_sig = read(&dir.join("header-signature.txt"));
         assert!(
-            signature
-                .authorization
-                .ends_with(&format!("Signature={}", want_sig.trim())),
+            signature.authorization.ends_with(&format!("Signature={}", want_sig.trim())),
             "case `{case}`, stage `signature`"
         );
         let want_request = read(&dir.join("header-signed-request.txt"));
@@ -233,11 +197,7 @@ fn target_in(text: &str) -> &str {
 
 /// `X-Amz-Security-Token=...` as it stands in a signed request's target.
 fn token_param(text: &str) -> String {
-    target_in(text)
-        .split('&')
-        .find(|p| p.starts_with("X-Amz-Security-Token="))
-        .unwrap()
-        .to_owned()
+    target_in(text).split('&').find(|p| p.starts_with("X-Amz-Security-Token=")).unwrap().to_owned()
 }
 
 #[test]
@@ -260,17 +220,10 @@ fn current_suite_presigned_form() {
             &read(&dir.join("query-canonical-request.txt")),
             &creq,
         );
-        expect_eq(
-            &case,
-            "string to sign",
-            &read(&dir.join("query-string-to-sign.txt")),
-            &sts,
-        );
+        expect_eq(&case, "string to sign", &read(&dir.join("query-string-to-sign.txt")), &sts);
         let want_sig = read(&dir.join("query-signature.txt"));
         assert!(
-            presigned
-                .target
-                .ends_with(&format!("X-Amz-Signature={}", want_sig.trim())),
+            presigned.target.ends_with(&format!("X-Amz-Signature={}", want_sig.trim())),
             "case `{case}`, stage `signature`"
         );
 
@@ -328,27 +281,16 @@ fn legacy_suite() {
             .then(|| context(&Path::new(SUITE).join(&case)).token.unwrap());
         let signer = Signer::new(key.clone(), secret.clone())
             .with_scope("us-east-1", "service")
-            .with_options(SignOptions {
-                rules,
-                session_token,
-                ..SignOptions::default()
-            });
+            .with_options(SignOptions { rules, session_token, ..SignOptions::default() });
         let stage_file = |ext: &str| read(&req_path.with_extension(ext));
         let request = read_request(&req_path);
 
-        let signature = signer
-            .sign(&request, now)
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let signature = signer.sign(&request, now).unwrap_or_else(|e| panic!("{case}: {e}"));
         let signed = with_headers(request, signature.headers());
         let (creq, sts) = stages(&signed, rules);
         expect_eq(&case, ".creq", &stage_file("creq"), &creq);
         expect_eq(&case, ".sts", &stage_file("sts"), &sts);
-        expect_eq(
-            &case,
-            ".authz",
-            &stage_file("authz"),
-            &signature.authorization,
-        );
+        expect_eq(&case, ".authz", &stage_file("authz"), &signature.authorization);
 
         let theirs = read_request(&req_path.with_extension("sreq"));
         let verifier = verifier(&key, &secret, "us-east-1", "service", rules);
@@ -363,14 +305,8 @@ fn legacy_suite() {
                 !authorization_in(&read(&req_path.with_extension("sreq")))
                     .contains(&stage_file("authz"))
             );
-            let reason = verdict
-                .expect_err("the defective .sreq must be refused")
-                .reason();
-            assert_eq!(
-                reason,
-                para_auth::Reason::SignatureMismatch,
-                "case `{case}`"
-            );
+            let reason = verdict.expect_err("the defective .sreq must be refused").reason();
+            assert_eq!(reason, para_auth::Reason::SignatureMismatch, "case `{case}`");
         } else {
             verdict.unwrap_or_else(|e| panic!("case `{case}`, stage `.sreq verifies`: {e}"));
         }

@@ -14,13 +14,7 @@ fn verifier() -> Verifier<MemoryAppStore> {
     let store = MemoryAppStore::new();
     let key = AccessKey::new("app:myapp").unwrap();
     store.insert(AppRecord::new(key, SecretKey::new(SECRET).unwrap()));
-    Verifier::with_config(
-        store,
-        VerifierConfig {
-            diagnostics: true,
-            ..VerifierConfig::default()
-        },
-    )
+    Verifier::with_config(store, VerifierConfig { diagnostics: true, ..VerifierConfig::default() })
 }
 
 fn with_authorization(value: impl Into<Vec<u8>>) -> OwnedRequest {
@@ -49,18 +43,9 @@ fn the_base_request_is_valid() {
 fn malformed_authorization_headers() {
     let sh = "SignedHeaders=host;x-amz-date";
     let cases: Vec<(String, Reason)> = vec![
-        (
-            format!("AWS4-HMAC-SHA256 {sh}, Signature={SIG}"),
-            Reason::Malformed,
-        ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Signature={SIG}"),
-            Reason::Malformed,
-        ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}"),
-            Reason::Malformed,
-        ),
+        (format!("AWS4-HMAC-SHA256 {sh}, Signature={SIG}"), Reason::Malformed),
+        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Signature={SIG}"), Reason::Malformed),
+        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}"), Reason::Malformed),
         (
             format!(
                 "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Credential={CREDENTIAL}, {sh}, Signature={SIG}"
@@ -78,10 +63,7 @@ fn malformed_authorization_headers() {
             Reason::Malformed,
         ),
         (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}",
-                &SIG[..63]
-            ),
+            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}", &SIG[..63]),
             Reason::Malformed,
         ),
         (
@@ -89,16 +71,10 @@ fn malformed_authorization_headers() {
             Reason::Malformed,
         ),
         (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}zz",
-                &SIG[..62]
-            ),
+            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}zz", &SIG[..62]),
             Reason::Malformed,
         ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential=, {sh}, Signature={SIG}"),
-            Reason::Malformed,
-        ),
+        (format!("AWS4-HMAC-SHA256 Credential=, {sh}, Signature={SIG}"), Reason::Malformed),
         (
             format!(
                 "AWS4-HMAC-SHA256 Credential=/20240102/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
@@ -155,10 +131,7 @@ fn malformed_authorization_headers() {
             format!("AWS4-ECDSA-P256-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}"),
             Reason::Algorithm,
         ),
-        (
-            format!("AWS Credential={CREDENTIAL}, {sh}, Signature={SIG}"),
-            Reason::Algorithm,
-        ),
+        (format!("AWS Credential={CREDENTIAL}, {sh}, Signature={SIG}"), Reason::Algorithm),
         (
             format!(
                 "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=x-amz-date, Signature={SIG}"
@@ -275,19 +248,11 @@ fn bad_dates() {
     assert_eq!(reason_of(&twice), Reason::Malformed);
 
     // Well formed, but outside the window either way.
-    for date in [
-        "20240102T024904Z",
-        "20240102T031906Z",
-        "19990101T000000Z",
-        "20990101T000000Z",
-    ] {
+    for date in ["20240102T024904Z", "20240102T031906Z", "19990101T000000Z", "20990101T000000Z"] {
         let request = OwnedRequest::new("GET", "/v1/posts/123")
             .header("Host", "localhost:8080")
             .header("X-Amz-Date", date)
-            .header(
-                "Authorization",
-                auth.replace("20240102/", &format!("{}/", &date[..8])),
-            );
+            .header("Authorization", auth.replace("20240102/", &format!("{}/", &date[..8])));
         assert_eq!(reason_of(&request), Reason::TimeSkewed, "{date}");
     }
 }
@@ -302,22 +267,8 @@ fn presigned(expires: &str) -> OwnedRequest {
 
 #[test]
 fn bad_expiry_values() {
-    for expires in [
-        "0",
-        "-1",
-        "",
-        "ten",
-        "604801",
-        "99999999999999999999",
-        "1e3",
-        "+5",
-        "%2D1",
-    ] {
-        assert_eq!(
-            reason_of(&presigned(expires)),
-            Reason::Malformed,
-            "X-Amz-Expires={expires}"
-        );
+    for expires in ["0", "-1", "", "ten", "604801", "99999999999999999999", "1e3", "+5", "%2D1"] {
+        assert_eq!(reason_of(&presigned(expires)), Reason::Malformed, "X-Amz-Expires={expires}");
     }
     // In range: only the signature is wrong.
     assert_eq!(reason_of(&presigned("604800")), Reason::SignatureMismatch);
@@ -333,11 +284,8 @@ fn presigned_parameters_missing_or_repeated() {
         "X-Amz-Expires",
         "X-Amz-SignedHeaders",
     ] {
-        let kept: Vec<&str> = full
-            .split(['?', '&'])
-            .skip(1)
-            .filter(|p| !p.starts_with(param))
-            .collect();
+        let kept: Vec<&str> =
+            full.split(['?', '&']).skip(1).filter(|p| !p.starts_with(param)).collect();
         let request =
             OwnedRequest::new("GET", format!("/v1/posts?{}", kept.join("&"))).header("Host", "h");
         assert_eq!(reason_of(&request), Reason::Malformed, "without {param}");
@@ -352,9 +300,7 @@ fn presigned_parameters_missing_or_repeated() {
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
     );
-    let both = presigned("60")
-        .header("Authorization", auth)
-        .header("X-Amz-Date", DATE);
+    let both = presigned("60").header("Authorization", auth).header("X-Amz-Date", DATE);
     assert_eq!(reason_of(&both), Reason::Malformed);
 }
 
@@ -363,19 +309,12 @@ fn broken_percent_escapes() {
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
     );
-    for target in [
-        "/v1/posts?q=%",
-        "/v1/posts?q=%2",
-        "/v1/posts?q=%zz",
-        "/v1/posts?%g0=1",
-    ] {
+    for target in ["/v1/posts?q=%", "/v1/posts?q=%2", "/v1/posts?q=%zz", "/v1/posts?%g0=1"] {
         let mut request = with_authorization(auth.clone());
         request.target = target.as_bytes().to_vec();
         assert_eq!(reason_of(&request), Reason::Malformed, "{target}");
     }
-    let broken = String::from_utf8(presigned("60").target)
-        .unwrap()
-        .replace("%3A", "%3");
+    let broken = String::from_utf8(presigned("60").target).unwrap().replace("%3A", "%3");
     let request = OwnedRequest::new("GET", broken).header("Host", "h");
     assert_eq!(reason_of(&request), Reason::Malformed);
 }
@@ -388,10 +327,7 @@ fn unsigned_request_is_malformed() {
 
 #[test]
 fn payload_hash_must_match_the_body() {
-    let signer = Signer::new(
-        AccessKey::new("app:myapp").unwrap(),
-        SecretKey::new(SECRET).unwrap(),
-    );
+    let signer = Signer::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap());
     let request = OwnedRequest::new("POST", "/v1/posts")
         .header("Host", "h")
         .header("x-amz-content-sha256", para_auth::sigv4::EMPTY_SHA256)
@@ -418,10 +354,7 @@ fn payload_hash_must_match_the_body() {
     ));
     let lenient = Verifier::with_config(
         store,
-        VerifierConfig {
-            allow_unsigned_payload: true,
-            ..Default::default()
-        },
+        VerifierConfig { allow_unsigned_payload: true, ..Default::default() },
     );
     let verified = block_on_ready(lenient.verify(&signed, NOW)).unwrap();
     assert_eq!(verified.payload(), para_auth::sigv4::PayloadCheck::Unsigned);
@@ -441,13 +374,6 @@ fn mismatch_diagnostic_redacts_sensitive_headers() {
         diagnostic.canonical_request
     );
     assert!(!diagnostic.canonical_request.contains("hunter2"));
-    assert!(
-        diagnostic
-            .string_to_sign
-            .starts_with("AWS4-HMAC-SHA256\n20240102T030405Z\n")
-    );
-    assert_eq!(
-        err.public_message(),
-        para_auth::Error::UnknownKey.public_message()
-    );
+    assert!(diagnostic.string_to_sign.starts_with("AWS4-HMAC-SHA256\n20240102T030405Z\n"));
+    assert_eq!(err.public_message(), para_auth::Error::UnknownKey.public_message());
 }

@@ -40,25 +40,14 @@ fn check_counts_unknown_kinds_and_bad_lines_as_failures() {
     let output = run(&["check", file.to_str().unwrap()], b"");
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    assert!(
-        text.contains("FAIL a: kind `jwt` is not implemented yet"),
-        "{text}"
-    );
+    assert!(text.contains("FAIL a: kind `jwt` is not implemented yet"), "{text}");
     assert_eq!(text.lines().last(), Some("0 passed, 2 failed"));
 }
 
 #[test]
 fn sign_prints_paras_signature() {
-    let output = run(
-        &[
-            "sign",
-            "--now",
-            "1704164645",
-            "GET",
-            "http://localhost:8080/v1/posts/123",
-        ],
-        b"",
-    );
+    let output =
+        run(&["sign", "--now", "1704164645", "GET", "http://localhost:8080/v1/posts/123"], b"");
     assert!(output.status.success());
     let text = stdout(&output);
     assert!(text.contains("X-Amz-Date: 20240102T030405Z\n"), "{text}");
@@ -91,8 +80,5 @@ fn verify_reads_raw_http_and_explains_a_mismatch() {
         text.contains("canonical request:\nGET\n/v1/posts/123\n\nhost:localhost:8080\n"),
         "{text}"
     );
-    assert!(
-        text.contains("string to sign:\nAWS4-HMAC-SHA256\n20240102T030405Z\n"),
-        "{text}"
-    );
+    assert!(text.contains("string to sign:\nAWS4-HMAC-SHA256\n20240102T030405Z\n"), "{text}");
 }

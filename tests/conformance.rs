@@ -7,22 +7,10 @@ use para_auth::conformance::run_file;
 fn run(path: &str) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let report = run_file(&text);
-    let failures: Vec<String> = report
-        .failures
-        .iter()
-        .map(|f| format!("{}: {}", f.id, f.message))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{path}: {}\n{}",
-        report.summary(),
-        failures.join("\n")
-    );
-    assert_eq!(
-        report.passed,
-        text.lines().count(),
-        "{path}: every line ran"
-    );
+    let failures: Vec<String> =
+        report.failures.iter().map(|f| format!("{}: {}", f.id, f.message)).collect();
+    assert!(failures.is_empty(), "{path}: {}\n{}", report.summary(), failures.join("\n"));
+    assert_eq!(report.passed, text.lines().count(), "{path}: every line ran");
 }
 
 #[test]

@@ -9,22 +9,13 @@ use para_auth::{AccessKey, AmzDate, OwnedRequest, Reason, SecretKey, block_on_re
 const SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
 
 const EXAMPLES: [(&str, &str); 4] = [
-    (
-        "/v1/posts/123",
-        "3ed4c3f81054ea75ab7382e5e87777f4f07c09b98fb47448e1fcda9e169e0f8d",
-    ),
+    ("/v1/posts/123", "3ed4c3f81054ea75ab7382e5e87777f4f07c09b98fb47448e1fcda9e169e0f8d"),
     (
         "/v1/search/default?q=hello%20world&limit=5",
         "4073f2213154cfd10e247f80fb8c680c3015b322108528ca9a8c5b0dc546c46a",
     ),
-    (
-        "/v1/my%20type/a%20b",
-        "098047387c48b0d30dc657e90ec0ba2a5bc07698d99c0631f2fc258843475826",
-    ),
-    (
-        "/v1/search?q=&a=1",
-        "1c35fa7c25cf87d59ea0372be9f407e6cc4ba9435d5c55290d837215257c71bb",
-    ),
+    ("/v1/my%20type/a%20b", "098047387c48b0d30dc657e90ec0ba2a5bc07698d99c0631f2fc258843475826"),
+    ("/v1/search?q=&a=1", "1c35fa7c25cf87d59ea0372be9f407e6cc4ba9435d5c55290d837215257c71bb"),
 ];
 
 fn key() -> AccessKey {

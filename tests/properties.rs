@@ -69,14 +69,8 @@ fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn request() -> impl Strategy<Value = OwnedRequest> {
-    (
-        "[A-Z]{1,7}",
-        path(),
-        query(),
-        headers(),
-        prop::collection::vec(any::<u8>(), 0..64),
-    )
-        .prop_map(|(method, path, query, headers, body)| {
+    ("[A-Z]{1,7}", path(), query(), headers(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(
+        |(method, path, query, headers, body)| {
             let mut target = path;
             if !query.is_empty() {
                 target.push(b'?');
@@ -87,13 +81,12 @@ fn request() -> impl Strategy<Value = OwnedRequest> {
                 request = request.header(&n, v);
             }
             request.with_body(body)
-        })
+        },
+    )
 }
 
 fn sign(request: &OwnedRequest) -> OwnedRequest {
-    let signature = Signer::new(key(), secret())
-        .sign(request, NOW)
-        .expect("signing");
+    let signature = Signer::new(key(), secret()).sign(request, NOW).expect("signing");
     let mut signed = request.clone();
     for (n, v) in signature.headers() {
         signed = signed.header(n, v);
@@ -104,18 +97,13 @@ fn sign(request: &OwnedRequest) -> OwnedRequest {
 /// Replace one alphanumeric byte with another that differs even ignoring case
 /// (so a `%2f` never becomes the equivalent `%2F`).
 fn mutate(bytes: &mut [u8], pick: usize) -> bool {
-    let spots: Vec<usize> = (0..bytes.len())
-        .filter(|&i| bytes[i].is_ascii_alphanumeric())
-        .collect();
+    let spots: Vec<usize> =
+        (0..bytes.len()).filter(|&i| bytes[i].is_ascii_alphanumeric()).collect();
     if spots.is_empty() {
         return false;
     }
     let i = spots[pick % spots.len()];
-    bytes[i] = if bytes[i].eq_ignore_ascii_case(&b'q') {
-        b'7'
-    } else {
-        b'q'
-    };
+    bytes[i] = if bytes[i].eq_ignore_ascii_case(&b'q') { b'7' } else { b'q' };
     true
 }
 

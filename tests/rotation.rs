@@ -36,10 +36,7 @@ fn rotation_without_grace_kills_the_old_secret_at_once() {
     block_on_ready(verifier.verify(&old, NOW)).unwrap(); // the cache is warm now
 
     let new_secret = SecretKey::new("new-secret").unwrap();
-    verifier
-        .store()
-        .rotate("app:myapp", new_secret, NOW, 0)
-        .unwrap();
+    verifier.store().rotate("app:myapp", new_secret, NOW, 0).unwrap();
 
     let err = block_on_ready(verifier.verify(&old, NOW)).unwrap_err();
     assert_eq!(err.reason(), Reason::SignatureMismatch);
@@ -51,10 +48,7 @@ fn rotation_without_grace_kills_the_old_secret_at_once() {
 fn grace_window_keeps_the_previous_secret_until_its_deadline() {
     let verifier = setup();
     let new_secret = SecretKey::new("new-secret").unwrap();
-    verifier
-        .store()
-        .rotate("app:myapp", new_secret, NOW, 300)
-        .unwrap();
+    verifier.store().rotate("app:myapp", new_secret, NOW, 300).unwrap();
 
     // Inside the window the old secret still signs (marked as such); the new one too.
     let at = NOW.add_secs(299);
@@ -103,9 +97,7 @@ fn http_request_and_parts_are_views_too() {
     // Without the body, the signed hash is handed on to be checked later.
     let (parts, body) = request.into_parts();
     let verified = block_on_ready(verifier.verify(&parts, NOW)).unwrap();
-    let PayloadCheck::Pending(hash) = verified.payload() else {
-        panic!("pending expected")
-    };
+    let PayloadCheck::Pending(hash) = verified.payload() else { panic!("pending expected") };
     assert_eq!(hex::encode(hash), hex_sha256(&body));
 }
 

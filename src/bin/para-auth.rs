@@ -90,14 +90,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 
 impl Options {
     fn credentials(&self) -> Result<(AccessKey, SecretKey), String> {
-        let key = self
-            .key
-            .clone()
-            .or_else(|| std::env::var("PARA_ACCESS_KEY").ok());
-        let secret = self
-            .secret
-            .clone()
-            .or_else(|| std::env::var("PARA_SECRET_KEY").ok());
+        let key = self.key.clone().or_else(|| std::env::var("PARA_ACCESS_KEY").ok());
+        let secret = self.secret.clone().or_else(|| std::env::var("PARA_SECRET_KEY").ok());
         let key = key.ok_or("no access key: --key or PARA_ACCESS_KEY")?;
         let secret = secret.ok_or("no secret key: --secret or PARA_SECRET_KEY")?;
         let key = AccessKey::new(&key).map_err(|e| e.to_string())?;
@@ -109,23 +103,15 @@ impl Options {
     }
 
     fn rules(&self) -> CanonicalRules {
-        if self.normalize {
-            CanonicalRules::AWS
-        } else {
-            CanonicalRules::PARA
-        }
+        if self.normalize { CanonicalRules::AWS } else { CanonicalRules::PARA }
     }
 
     fn region(&self) -> &str {
-        self.region
-            .as_deref()
-            .unwrap_or(para_auth::sigv4::PARA_REGION)
+        self.region.as_deref().unwrap_or(para_auth::sigv4::PARA_REGION)
     }
 
     fn service(&self) -> &str {
-        self.service
-            .as_deref()
-            .unwrap_or(para_auth::sigv4::PARA_SERVICE)
+        self.service.as_deref().unwrap_or(para_auth::sigv4::PARA_SERVICE)
     }
 }
 
@@ -136,11 +122,7 @@ fn split_url(url: &str) -> (Option<(&str, &str)>, &str) {
     };
     let after = scheme_end + 3;
     let slash = url[after..].find('/').map_or(url.len(), |i| after + i);
-    let target = if slash == url.len() {
-        "/"
-    } else {
-        &url[slash..]
-    };
+    let target = if slash == url.len() { "/" } else { &url[slash..] };
     (Some((&url[..slash], &url[after..slash])), target)
 }
 
@@ -152,10 +134,7 @@ fn sign(args: &[String]) -> Result<ExitCode, String> {
     let (origin, target) = split_url(url);
 
     let mut request = OwnedRequest::new(method, target).with_body(o.data.clone());
-    let has_host = o
-        .headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("host"));
+    let has_host = o.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host"));
     if let (Some((_, host)), false) = (origin, has_host) {
         request = request.header("Host", host);
     }
@@ -164,17 +143,10 @@ fn sign(args: &[String]) -> Result<ExitCode, String> {
     }
 
     let (key, secret) = o.credentials()?;
-    let options = SignOptions {
-        rules: o.rules(),
-        ..SignOptions::default()
-    };
-    let signer = Signer::new(key, secret)
-        .with_scope(o.region(), o.service())
-        .with_options(options);
+    let options = SignOptions { rules: o.rules(), ..SignOptions::default() };
+    let signer = Signer::new(key, secret).with_scope(o.region(), o.service()).with_options(options);
     if let Some(expires) = o.presign {
-        let url = signer
-            .presign(&request, o.now(), expires)
-            .map_err(|e| e.to_string())?;
+        let url = signer.presign(&request, o.now(), expires).map_err(|e| e.to_string())?;
         let base = origin.map_or("", |(base, _)| base);
         println!("{base}{}", url.target);
     } else {
@@ -191,9 +163,7 @@ fn verify(args: &[String]) -> Result<ExitCode, String> {
     let raw = match o.positional.as_slice() {
         [] => {
             let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| e.to_string())?;
+            std::io::stdin().read_to_end(&mut buf).map_err(|e| e.to_string())?;
             buf
         }
         [file] => std::fs::read(file).map_err(|e| format!("{file}: {e}"))?,
@@ -244,16 +214,8 @@ fn check(files: &[String]) -> Result<ExitCode, String> {
         report.merge(run_file(&text));
     }
     for failure in &report.failures {
-        println!(
-            "FAIL {}: {}",
-            failure.id,
-            failure.message.replace('\n', "\n     ")
-        );
+        println!("FAIL {}: {}", failure.id, failure.message.replace('\n', "\n     "));
     }
     println!("{}", report.summary());
-    Ok(if report.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

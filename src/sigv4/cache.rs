@@ -28,18 +28,12 @@ pub(crate) struct KeyCache {
 
 impl KeyCache {
     pub(crate) fn new(capacity: usize) -> Self {
-        KeyCache {
-            entries: RwLock::new(HashMap::new()),
-            capacity,
-        }
+        KeyCache { entries: RwLock::new(HashMap::new()), capacity }
     }
 
     /// The cached key, if any. Takes only a read lock and never allocates.
     pub(crate) fn get(&self, access_key: &str, version: u64, date: u32) -> Option<SigningKey> {
-        let entries = self
-            .entries
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let entry = entries.get(access_key)?;
         entry
             .slots
@@ -62,44 +56,28 @@ impl KeyCache {
             return;
         }
         let (version, date) = slot;
-        let mut entries = self
-            .entries
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.len() >= self.capacity && !entries.contains_key(access_key) {
             entries.clear();
         }
         let entry = entries.entry(access_key.into()).or_default();
         for slot in &mut entry.slots {
-            if slot
-                .as_ref()
-                .is_some_and(|(v, _, _)| !keep.contains(&Some(*v)))
-            {
+            if slot.as_ref().is_some_and(|(v, _, _)| !keep.contains(&Some(*v))) {
                 *slot = None;
             }
         }
-        let at = entry
-            .slots
-            .iter()
-            .position(Option::is_none)
-            .unwrap_or(entry.next);
+        let at = entry.slots.iter().position(Option::is_none).unwrap_or(entry.next);
         entry.slots[at] = Some((version, date, key));
         entry.next = (at + 1) % SLOTS;
     }
 
     /// Forget every key derived for `access_key`.
     pub(crate) fn forget(&self, access_key: &str) {
-        let mut entries = self
-            .entries
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.remove(access_key);
     }
 
     pub(crate) fn clear(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
+        self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 }

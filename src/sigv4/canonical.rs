@@ -29,20 +29,14 @@ pub struct CanonicalRules {
 
 impl CanonicalRules {
     /// Para's rules: double encoding, no normalisation.
-    pub const PARA: CanonicalRules = CanonicalRules {
-        path_encoding: PathEncoding::Double,
-        normalize_path: false,
-    };
+    pub const PARA: CanonicalRules =
+        CanonicalRules { path_encoding: PathEncoding::Double, normalize_path: false };
     /// Generic AWS services: double encoding with normalisation.
-    pub const AWS: CanonicalRules = CanonicalRules {
-        path_encoding: PathEncoding::Double,
-        normalize_path: true,
-    };
+    pub const AWS: CanonicalRules =
+        CanonicalRules { path_encoding: PathEncoding::Double, normalize_path: true };
     /// S3: single encoding, no normalisation.
-    pub const S3: CanonicalRules = CanonicalRules {
-        path_encoding: PathEncoding::Single,
-        normalize_path: false,
-    };
+    pub const S3: CanonicalRules =
+        CanonicalRules { path_encoding: PathEncoding::Single, normalize_path: false };
 }
 
 /// Headers as the canonicaliser reads them: all values of one name, in order.
@@ -65,13 +59,8 @@ impl<R: RequestView + ?Sized> HeaderSource for ViewHeaders<'_, R> {
 }
 
 /// Headers whose values are shown as `<redacted>` in diagnostics.
-pub const SENSITIVE_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-amz-security-token",
-];
+pub const SENSITIVE_HEADERS: &[&str] =
+    &["authorization", "proxy-authorization", "cookie", "set-cookie", "x-amz-security-token"];
 
 /// A source that hides sensitive values, for text that may be logged.
 pub(crate) struct Redacted<H>(pub(crate) H);
@@ -163,7 +152,7 @@ fn write_path<S: Sink>(
         if single {
             decoded(piece).for_each(|b| w.encoded(b, true));
         } else {
-            piece.iter().for_each(|&b| w.encoded(b, true));
+            w.encode_all(piece, true);
         }
     };
 
@@ -227,11 +216,7 @@ fn write_query<S: Sink>(
         }
         count += 1;
     }
-    let pairs = if spill.is_empty() {
-        &mut inline[..count]
-    } else {
-        &mut spill[..]
-    };
+    let pairs = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
     pairs.sort_unstable_by(|a, b| compare(a.0, b.0).then_with(|| compare(a.1, b.1)));
 
     for (i, (name, value)) in pairs.iter().enumerate() {
@@ -247,13 +232,12 @@ fn write_query<S: Sink>(
 
 /// Query pieces split on `&` (empty pieces dropped) and at the first `=`.
 pub(crate) fn query_pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
-    query
-        .split(|&b| b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|piece| match piece.iter().position(|&b| b == b'=') {
+    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|piece| {
+        match piece.iter().position(|&b| b == b'=') {
             Some(eq) => (&piece[..eq], &piece[eq + 1..]),
             None => (piece, &[][..]),
-        })
+        }
+    })
 }
 
 fn is_signature_name(raw: &[u8]) -> bool {
@@ -313,18 +297,15 @@ fn write_header<S: Sink, H: HeaderSource>(
 
 /// A header value trimmed, with every inner run of spaces and tabs folded to one space.
 fn put_trimmed<S: Sink>(w: &mut Buffered<'_, S>, value: &[u8]) {
-    let mut pending_space = false;
-    for &b in trim(value) {
-        if b == b' ' || b == b'\t' {
-            pending_space = true;
-            continue;
-        }
-        if pending_space {
-            w.byte(b' ');
-            pending_space = false;
-        }
-        w.byte(b);
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let mut rest = trim(value);
+    while let Some(gap) = rest.iter().position(is_space) {
+        w.bytes(&rest[..gap]);
+        w.byte(b' ');
+        let next = rest[gap..].iter().position(|b| !is_space(b)).unwrap_or(rest.len() - gap);
+        rest = &rest[gap + next..];
     }
+    w.bytes(rest);
 }
 
 #[cfg(test)]
@@ -349,10 +330,7 @@ mod tests {
     fn para_path_is_encoded_twice_and_not_normalised() {
         let req = OwnedRequest::new("GET", "/v1/my%20type/../a//b").header("Host", "h");
         let text = canonical(&req, "host", CanonicalRules::PARA);
-        assert!(
-            text.starts_with("GET\n/v1/my%2520type/../a//b\n\n"),
-            "{text}"
-        );
+        assert!(text.starts_with("GET\n/v1/my%2520type/../a//b\n\n"), "{text}");
         let text = canonical(&req, "host", CanonicalRules::AWS);
         assert!(text.starts_with("GET\n/v1/a/b\n\n"), "{text}");
         let text = canonical(&req, "host", CanonicalRules::S3);
@@ -364,10 +342,7 @@ mod tests {
         let req = OwnedRequest::new("GET", "/?b=2&a=y&a=x&flag&c=1+1&X-Amz-Signature=ff&&d=%7e")
             .header("Host", "h");
         let text = canonical(&req, "host", CanonicalRules::PARA);
-        assert!(
-            text.starts_with("GET\n/\na=x&a=y&b=2&c=1%2B1&d=~&flag=\n"),
-            "{text}"
-        );
+        assert!(text.starts_with("GET\n/\na=x&a=y&b=2&c=1%2B1&d=~&flag=\n"), "{text}");
     }
 
     #[test]
@@ -377,9 +352,6 @@ mod tests {
             .header("Host", "h")
             .header("x-a", "\tthree");
         let text = canonical(&req, "host;x-a", CanonicalRules::PARA);
-        assert_eq!(
-            text,
-            "GET\n/\n\nhost:h\nx-a:one two,three\n\nhost;x-a\nUNSIGNED-PAYLOAD"
-        );
+        assert_eq!(text, "GET\n/\n\nhost:h\nx-a:one two,three\n\nhost;x-a\nUNSIGNED-PAYLOAD");
     }
 }

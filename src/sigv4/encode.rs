@@ -35,11 +35,7 @@ pub(crate) struct Buffered<'s, S: Sink> {
 
 impl<'s, S: Sink> Buffered<'s, S> {
     pub(crate) fn new(sink: &'s mut S) -> Self {
-        Buffered {
-            sink,
-            buf: [0; 128],
-            len: 0,
-        }
+        Buffered { sink, buf: [0; 128], len: 0 }
     }
 
     pub(crate) fn byte(&mut self, b: u8) {
@@ -67,11 +63,22 @@ impl<'s, S: Sink> Buffered<'s, S> {
         if is_unreserved(b) || (keep_slash && b == b'/') {
             self.byte(b);
         } else {
-            self.bytes(&[
-                b'%',
-                HEX_UPPER[usize::from(b >> 4)],
-                HEX_UPPER[usize::from(b & 15)],
-            ]);
+            self.bytes(&[b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]]);
+        }
+    }
+
+    /// Raw bytes, percent-encoded: runs that need no escape are copied whole.
+    pub(crate) fn encode_all(&mut self, mut bytes: &[u8], keep_slash: bool) {
+        while !bytes.is_empty() {
+            let plain = |b: &u8| is_unreserved(*b) || (keep_slash && *b == b'/');
+            let run = bytes.iter().position(|b| !plain(b)).unwrap_or(bytes.len());
+            self.bytes(&bytes[..run]);
+            if let Some(&b) = bytes.get(run) {
+                self.encoded(b, keep_slash);
+                bytes = &bytes[run + 1..];
+            } else {
+                bytes = &[];
+            }
         }
     }
 
@@ -103,9 +110,7 @@ pub(crate) fn check_escapes(raw: &[u8]) -> Result<(), Malformed> {
     let mut i = 0;
     while let Some(offset) = raw[i..].iter().position(|&b| b == b'%') {
         let at = i + offset;
-        let ok = raw
-            .get(at + 1..at + 3)
-            .is_some_and(|h| h.iter().all(|&d| hex_value(d).is_some()));
+        let ok = raw.get(at + 1..at + 3).is_some_and(|h| h.iter().all(|&d| hex_value(d).is_some()));
         if !ok {
             return Err(Malformed::PercentEscape);
         }
@@ -146,14 +151,7 @@ pub(crate) fn canonical_bytes(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
         let (arr, len) = if is_unreserved(b) {
             ([b, 0, 0], 1)
         } else {
-            (
-                [
-                    b'%',
-                    HEX_UPPER[usize::from(b >> 4)],
-                    HEX_UPPER[usize::from(b & 15)],
-                ],
-                3,
-            )
+            ([b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]], 3)
         };
         arr.into_iter().take(len)
     })
@@ -167,12 +165,7 @@ pub(crate) fn is_canonical(raw: &[u8]) -> bool {
 /// Encode `bytes` strictly (every byte but the unreserved set) into a string.
 pub(crate) fn encode_to_string(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(bytes.len());
-    {
-        let mut w = Buffered::new(&mut out);
-        for &b in bytes {
-            w.encoded(b, false);
-        }
-    }
+    Buffered::new(&mut out).encode_all(bytes, false);
     // Only ASCII was written: cannot fail.
     String::from_utf8(out).unwrap_or_default()
 }

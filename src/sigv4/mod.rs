@@ -116,11 +116,7 @@ pub struct Scope<'a> {
 
 impl std::fmt::Display for Scope<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}/{}",
-            self.date, self.region, self.service, TERMINATOR
-        )
+        write!(f, "{}/{}/{}/{}", self.date, self.region, self.service, TERMINATOR)
     }
 }
 
@@ -142,25 +138,11 @@ impl Update for Vec<u8> {
 }
 
 fn feed_string_to_sign(out: &mut impl Update, amz_date: &str, scope: &Scope<'_>, hash: &[u8; 32]) {
-    let mut hex_hash = [0u8; 64];
-    // 32 bytes always fit 64 hex digits: cannot fail.
-    hex::encode_to_slice(hash, &mut hex_hash).unwrap_or_default();
-    for piece in [
-        ALGORITHM.as_bytes(),
-        b"\n",
-        amz_date.as_bytes(),
-        b"\n",
-        scope.date.as_bytes(),
-    ] {
+    let hex_hash = hex32(hash);
+    for piece in [ALGORITHM.as_bytes(), b"\n", amz_date.as_bytes(), b"\n", scope.date.as_bytes()] {
         out.put(piece);
     }
-    for piece in [
-        b"/",
-        scope.region.as_bytes(),
-        b"/",
-        scope.service.as_bytes(),
-        b"/",
-    ] {
+    for piece in [b"/", scope.region.as_bytes(), b"/", scope.service.as_bytes(), b"/"] {
         out.put(piece);
     }
     for piece in [TERMINATOR.as_bytes(), b"\n", &hex_hash[..]] {
@@ -212,15 +194,78 @@ pub fn canonical_request<R: RequestView + ?Sized>(
 
 /// Hex SHA-256 of `bytes`, on the stack.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> [u8; 64] {
-    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    if bytes.is_empty() {
+        // The common case (GET, DELETE) needs no hashing.
+        let mut out = [0u8; 64];
+        out.copy_from_slice(EMPTY_SHA256.as_bytes());
+        return out;
+    }
+    hex32(&Sha256::digest(bytes).into())
+}
+
+/// Lower-case hex of 32 bytes.
+pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
-    // 32 bytes always fit 64 hex digits: cannot fail.
-    hex::encode_to_slice(digest, &mut out).unwrap_or_default();
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 15)];
+    }
     out
+}
+
+/// 32 bytes from 64 hex digits (either case), or `None`.
+pub(crate) fn unhex32(text: &[u8]) -> Option<[u8; 32]> {
+    const INVALID: u8 = 0x10;
+    const TABLE: [u8; 256] = {
+        let mut t = [INVALID; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    let text: &[u8; 64] = text.try_into().ok()?;
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (b, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let (hi, lo) = (TABLE[usize::from(pair[0])], TABLE[usize::from(pair[1])]);
+        bad |= hi | lo;
+        *b = hi << 4 | (lo & 15);
+    }
+    (bad & INVALID == 0).then_some(out)
 }
 
 /// The text of a 64-byte ASCII hex buffer.
 pub(crate) fn hex_str(hex: &[u8; 64]) -> &str {
     // Hex digits are ASCII: cannot fail.
     std::str::from_utf8(hex).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_refuses_non_hex() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37) as u8);
+        let text = hex32(&bytes);
+        assert_eq!(unhex32(&text), Some(bytes));
+        assert_eq!(unhex32(text.to_ascii_uppercase().as_slice()), Some(bytes));
+        for bad in [&b"zz"[..], &[b'0'; 63], &[b'0'; 65], &[b'g'; 64], &[0xff; 64]] {
+            assert_eq!(unhex32(bad), None);
+        }
+        assert_eq!(hex_str(&sha256_hex(b"")), EMPTY_SHA256);
+        assert_eq!(
+            hex_str(&sha256_hex(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }

@@ -72,32 +72,23 @@ impl<'a> SignedRequest<'a> {
             return Err(Malformed::TooLarge.into());
         }
         let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
-        let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
-        if algorithm != ALGORITHM {
+        let space = find(value.as_bytes(), b' ').unwrap_or(value.len());
+        if &value[..space] != ALGORITHM {
             return Err(Error::Algorithm);
         }
+        let rest = value.get(space + 1..).unwrap_or("");
 
         let [credential, signed_headers, signature] = authorization_parts(rest)?;
         let date_value = single_header(request, "x-amz-date")?.ok_or(Malformed::MissingDate)?;
         let (date, time) = AmzDate::parse(trim(date_value))?;
-        Self::build(
-            Form::Header,
-            credential.into(),
-            signed_headers.into(),
-            signature,
-            date,
-            time,
-        )
+        Self::build(Form::Header, credential.into(), signed_headers.into(), signature, date, time)
     }
 
     fn from_query(query: &'a [u8]) -> Result<Self, Error> {
         check_escapes(query)?;
         let mut found: [Option<&[u8]>; 6] = [None; 6];
         for (name, value) in query_pairs(query) {
-            if let Some(i) = PRESIGN_PARAMS
-                .iter()
-                .position(|p| decoded(name).eq(p.bytes()))
-            {
+            if let Some(i) = PRESIGN_PARAMS.iter().position(|p| decoded(name).eq(p.bytes())) {
                 if found[i].replace(value).is_some() {
                     return Err(Malformed::DuplicatePart(PRESIGN_PARAMS[i]).into());
                 }
@@ -130,19 +121,8 @@ impl<'a> SignedRequest<'a> {
     ) -> Result<Self, Error> {
         let slashes = credential_slashes(&credential)?;
         check_signed_headers(&signed_headers)?;
-        let mut sig = [0u8; 32];
-        if signature.len() != 64 || hex::decode_to_slice(signature, &mut sig).is_err() {
-            return Err(Malformed::Signature.into());
-        }
-        Ok(SignedRequest {
-            form,
-            credential,
-            slashes,
-            signed_headers,
-            signature: sig,
-            date,
-            time,
-        })
+        let sig = super::unhex32(signature.as_bytes()).ok_or(Malformed::Signature)?;
+        Ok(SignedRequest { form, credential, slashes, signed_headers, signature: sig, date, time })
     }
 
     /// Header or presigned, and for how long a presigned request is valid.
@@ -223,12 +203,17 @@ pub(crate) fn single_header<'r, R: RequestView + ?Sized>(
 fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
     const NAMES: [&str; 3] = ["Credential", "SignedHeaders", "Signature"];
     let mut parts: [Option<&str>; 3] = [None; 3];
-    for piece in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, value) = piece.split_once('=').ok_or(Malformed::UnknownPart)?;
-        let i = NAMES
-            .iter()
-            .position(|n| *n == name)
-            .ok_or(Malformed::UnknownPart)?;
+    let mut start = 0;
+    while start < rest.len() {
+        let end = find(&rest.as_bytes()[start..], b',').map_or(rest.len(), |i| start + i);
+        let piece = rest[start..end].trim_ascii();
+        start = end + 1;
+        if piece.is_empty() {
+            continue;
+        }
+        let eq = find(piece.as_bytes(), b'=').ok_or(Malformed::UnknownPart)?;
+        let (name, value) = (&piece[..eq], &piece[eq + 1..]);
+        let i = NAMES.iter().position(|n| *n == name).ok_or(Malformed::UnknownPart)?;
         if parts[i].replace(value).is_some() {
             return Err(Malformed::DuplicatePart(NAMES[i]).into());
         }
@@ -238,6 +223,11 @@ fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
         out[i] = part.ok_or(Malformed::MissingPart(NAMES[i]))?;
     }
     Ok(out)
+}
+
+/// Where `byte` first occurs: a plain loop, faster than `memchr` on short text.
+fn find(haystack: &[u8], byte: u8) -> Option<usize> {
+    haystack.iter().position(|&b| b == byte)
 }
 
 /// Percent-decode a query value that must be UTF-8 text.
@@ -252,11 +242,7 @@ fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, Error> {
 
 fn parse_expires(text: &str) -> Result<u32, Error> {
     let ok_digits = !text.is_empty() && text.len() <= 7 && text.bytes().all(|b| b.is_ascii_digit());
-    let value: u32 = if ok_digits {
-        text.parse().map_err(|_| Malformed::Expires)?
-    } else {
-        0
-    };
+    let value: u32 = if ok_digits { text.parse().map_err(|_| Malformed::Expires)? } else { 0 };
     if !(1..=MAX_PRESIGN_EXPIRES).contains(&value) {
         return Err(Malformed::Expires.into());
     }
@@ -265,10 +251,12 @@ fn parse_expires(text: &str) -> Result<u32, Error> {
 
 /// Where the scope begins: `KEY/DATE/REGION/SERVICE/TERMINATOR`, read from the right.
 fn credential_slashes(credential: &str) -> Result<[usize; 4], Error> {
+    let bytes = credential.as_bytes();
     let mut slashes = [0usize; 4];
-    let mut found = credential.rmatch_indices('/').map(|(i, _)| i);
+    let mut end = bytes.len();
     for slot in slashes.iter_mut().rev() {
-        *slot = found.next().ok_or(Malformed::Credential)?;
+        *slot = bytes[..end].iter().rposition(|&b| b == b'/').ok_or(Malformed::Credential)?;
+        end = *slot;
     }
 
     let [a, b, c, d] = slashes;
@@ -296,9 +284,6 @@ fn check_signed_headers(list: &str) -> Result<(), Error> {
 fn is_lower_token_char(b: u8) -> bool {
     b.is_ascii_lowercase()
         || b.is_ascii_digit()
-        || matches!(
-            b,
-            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
-        )
+        || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.')
         || matches!(b, b'^' | b'_' | b'`' | b'|' | b'~')
 }

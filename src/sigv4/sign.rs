@@ -56,14 +56,8 @@ impl Signature {
     /// The headers to add, as (name, value), in a conventional order.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let date = Some(("X-Amz-Date", self.amz_date.as_str()));
-        let content = self
-            .content_sha256
-            .as_deref()
-            .map(|v| ("x-amz-content-sha256", v));
-        let token = self
-            .security_token
-            .as_deref()
-            .map(|v| ("X-Amz-Security-Token", v));
+        let content = self.content_sha256.as_deref().map(|v| ("x-amz-content-sha256", v));
+        let token = self.security_token.as_deref().map(|v| ("X-Amz-Security-Token", v));
         let auth = Some(("Authorization", self.authorization.as_str()));
         [date, content, token, auth].into_iter().flatten()
     }
@@ -160,11 +154,7 @@ impl Signer {
         if let Some(token) = &security_token {
             extra.push(("x-amz-security-token", token.as_bytes()));
         }
-        let headers = WithExtra {
-            request,
-            extra: &extra,
-            signer: self,
-        };
+        let headers = WithExtra { request, extra: &extra, signer: self };
         let signed_headers = self.signed_header_list(request, &extra);
 
         let target = request.target();
@@ -181,12 +171,7 @@ impl Signer {
             self.access_key,
             self.scope(&amz_date),
         );
-        Ok(Signature {
-            amz_date,
-            content_sha256,
-            security_token,
-            authorization,
-        })
+        Ok(Signature { amz_date, content_sha256, security_token, authorization })
     }
 
     /// Sign an [`http::Request`] in place: add the signature's headers,
@@ -224,14 +209,9 @@ impl Signer {
         expires_secs: u32,
     ) -> Result<PresignedUrl, Error> {
         if !(1..=MAX_PRESIGN_EXPIRES).contains(&expires_secs) {
-            return Err(Error::Config(
-                "presigned expiry must be 1 to 604800 seconds",
-            ));
+            return Err(Error::Config("presigned expiry must be 1 to 604800 seconds"));
         }
-        if !request
-            .headers()
-            .any(|(n, _)| n.eq_ignore_ascii_case("host"))
-        {
+        if !request.headers().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
             return Err(Error::Config("a presigned request needs a host header"));
         }
         let amz_date = now.to_amz_date()?;
@@ -240,11 +220,7 @@ impl Signer {
         let mut target =
             self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
 
-        let headers = WithExtra {
-            request,
-            extra: &[],
-            signer: self,
-        };
+        let headers = WithExtra { request, extra: &[], signer: self };
         let parts = canonical::Parts {
             method: request.method(),
             target: target.as_bytes(),
@@ -293,11 +269,7 @@ impl Signer {
     }
 
     fn scope<'a>(&'a self, amz_date: &'a AmzDate) -> Scope<'a> {
-        Scope {
-            date: amz_date.date(),
-            region: &self.region,
-            service: &self.service,
-        }
+        Scope { date: amz_date.date(), region: &self.region, service: &self.service }
     }
 
     fn payload_hash<R: RequestView + ?Sized>(
@@ -313,12 +285,7 @@ impl Signer {
         }
         let hex = match request.body() {
             Body::Bytes(bytes) => sha256_hex(bytes),
-            Body::Sha256(digest) => {
-                let mut hex = [0u8; 64];
-                // 32 bytes always fit 64 hex digits: cannot fail.
-                hex::encode_to_slice(digest, &mut hex).unwrap_or_default();
-                hex
-            }
+            Body::Sha256(digest) => super::hex32(digest),
             Body::Unknown => {
                 return Err(Error::Config("the body (or its SHA-256) is needed to sign"));
             }
@@ -353,17 +320,13 @@ impl Signer {
         canonical::write(&mut hasher, parts, headers, self.options.rules)?;
         let digest: [u8; 32] = hasher.finalize().into();
         let mac =
-            self.signing_key(amz_date)
-                .sign(amz_date.as_str(), &self.scope(amz_date), &digest);
-        Ok(hex::encode(mac))
+            self.signing_key(amz_date).sign(amz_date.as_str(), &self.scope(amz_date), &digest);
+        Ok(hex_str(&super::hex32(&mac)).to_owned())
     }
 
     fn signing_key(&self, amz_date: &AmzDate) -> SigningKey {
         let date = amz_date.date_number();
-        let mut cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cached = self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((d, key)) = cached.as_ref() {
             if *d == date {
                 return key.clone();
@@ -377,12 +340,9 @@ impl Signer {
 
 /// The payload hash the request declares in `x-amz-content-sha256`.
 fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<String> {
-    let (_, value) = request
-        .headers()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))?;
-    std::str::from_utf8(crate::request::trim(value))
-        .ok()
-        .map(str::to_owned)
+    let (_, value) =
+        request.headers().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))?;
+    std::str::from_utf8(crate::request::trim(value)).ok().map(str::to_owned)
 }
 
 /// The request's headers (less those the signer replaces) and the signer's own.

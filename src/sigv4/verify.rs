@@ -8,8 +8,8 @@ use subtle::ConstantTimeEq;
 use super::cache::KeyCache;
 use super::canonical::{self, CanonicalRules, Redacted, ViewHeaders};
 use super::parse::{Form, SignedRequest, single_header};
-use super::{EMPTY_SHA256, PARA_REGION, PARA_SERVICE, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
-use super::{hex_str, sha256_hex};
+use super::{PARA_REGION, PARA_SERVICE, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
+use super::{hex_str, hex32, sha256_hex, unhex32};
 use crate::error::{Diagnostic, Error, Malformed, ScopeField};
 use crate::request::{Body, RequestView, trim};
 use crate::store::{AppRecord, AppStore, VersionedSecret};
@@ -155,11 +155,7 @@ impl<S: AppStore> Verifier<S> {
     /// A verifier with the given settings.
     pub fn with_config(store: S, config: VerifierConfig) -> Self {
         let cache = KeyCache::new(config.key_cache_capacity);
-        Verifier {
-            store,
-            config,
-            cache,
-        }
+        Verifier { store, config, cache }
     }
 
     /// The settings.
@@ -196,11 +192,7 @@ impl<S: AppStore> Verifier<S> {
         now: Timestamp,
     ) -> Result<VerifiedRequest, Error> {
         let (signed, payload) = self.precheck(request, now)?;
-        let app = self
-            .store
-            .app(signed.access_key())
-            .await
-            .map_err(Error::Store)?;
+        let app = self.store.app(signed.access_key()).await.map_err(Error::Store)?;
         let app = app.ok_or(Error::UnknownKey)?;
         self.finish(request, &signed, payload, app, now)
     }
@@ -279,12 +271,7 @@ impl<S: AppStore> Verifier<S> {
 
         let actual = match request.body() {
             Body::Bytes(bytes) => Some(sha256_hex(bytes)),
-            Body::Sha256(digest) => {
-                let mut hex = [0u8; 64];
-                // 32 bytes always fit 64 hex digits: cannot fail.
-                hex::encode_to_slice(digest, &mut hex).unwrap_or_default();
-                Some(hex)
-            }
+            Body::Sha256(digest) => Some(hex32(digest)),
             Body::Unknown => None,
         };
 
@@ -293,20 +280,16 @@ impl<S: AppStore> Verifier<S> {
             (Some(_), Some(_)) => Err(Error::BodyMismatch),
             (None, Some(a)) => Ok((Payload::Hex(a), PayloadCheck::Verified)),
             (Some(d), None) => {
-                let mut digest = [0u8; 32];
-                let hex: [u8; 64] = d.try_into().map_err(|_| Error::BodyMismatch)?;
-                let lower = hex
-                    .iter()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
-                if !lower || hex::decode_to_slice(hex, &mut digest).is_err() {
-                    return Err(Error::BodyMismatch);
+                let digest = unhex32(d).ok_or(Error::BodyMismatch)?;
+                let hex = hex32(&digest);
+                if hex[..] != *d {
+                    return Err(Error::BodyMismatch); // upper-case hex
                 }
                 Ok((Payload::Hex(hex), PayloadCheck::Pending(digest)))
             }
             (None, None) => {
-                let mut digest = [0u8; 32];
-                hex::decode_to_slice(EMPTY_SHA256, &mut digest).unwrap_or_default();
-                let hex = EMPTY_SHA256.as_bytes().try_into().unwrap_or([b'0'; 64]);
+                let hex = sha256_hex(b"");
+                let digest = unhex32(&hex).unwrap_or_default();
                 Ok((Payload::Hex(hex), PayloadCheck::Pending(digest)))
             }
         }
@@ -337,9 +320,7 @@ impl<S: AppStore> Verifier<S> {
                 previous_secret,
                 app,
             }),
-            None => Err(Error::SignatureMismatch(
-                self.diagnostic(request, signed, payload),
-            )),
+            None => Err(Error::SignatureMismatch(self.diagnostic(request, signed, payload))),
         }
     }
 
@@ -380,8 +361,7 @@ impl<S: AppStore> Verifier<S> {
         }
         let scope = signed.scope();
         let key = SigningKey::derive(&secret.key, scope.date, scope.region, scope.service);
-        self.cache
-            .put(access_key, keep, (secret.version, date), key.clone());
+        self.cache.put(access_key, keep, (secret.version, date), key.clone());
         key
     }
 
@@ -400,10 +380,7 @@ impl<S: AppStore> Verifier<S> {
         canonical::write(&mut text, &parts, &headers, self.config.rules).ok()?;
         let string_to_sign = super::string_to_sign(signed.date().as_str(), &signed.scope(), &text);
         let canonical_request = String::from_utf8_lossy(&text).into_owned();
-        Some(Box::new(Diagnostic {
-            canonical_request,
-            string_to_sign,
-        }))
+        Some(Box::new(Diagnostic { canonical_request, string_to_sign }))
     }
 }
 
