@@ -10,13 +10,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::keys::{AccessKey, SecretKey};
+use crate::jwt::{Subject, Tokens};
+use crate::keys::{AccessKey, AppId, SecretKey};
 use crate::request::OwnedRequest;
 use crate::sigv4::{
     self, CanonicalRules, PathEncoding, SignedRequest, Signer, Verifier, VerifierConfig,
 };
 use crate::store::{AppRecord, MemoryAppStore};
 use crate::time::Timestamp;
+use crate::users::{MemoryUserStore, UserRecord};
 use crate::{Body, RequestView, block_on_ready};
 
 /// One failed vector.
@@ -76,7 +78,8 @@ pub fn run_vector(vector: &Value) -> Result<(), String> {
     match vector["kind"].as_str() {
         Some("sigv4-verify") => sigv4_verify(vector),
         Some("sigv4-sign") => sigv4_sign(vector),
-        Some(kind @ ("jwt" | "permission")) => Err(format!("kind `{kind}` is not implemented yet")),
+        Some("jwt") => jwt(vector),
+        Some(kind @ "permission") => Err(format!("kind `{kind}` is not implemented yet")),
         Some(kind) => Err(format!("unknown kind `{kind}`")),
         None => Err("no `kind`".to_owned()),
     }
@@ -204,4 +207,38 @@ fn sigv4_sign(v: &Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn jwt(v: &Value) -> Result<(), String> {
+    let app_id = AppId::new(text(v, "app_id")?).map_err(|e| e.to_string())?;
+    let secret = SecretKey::new(text(v, "secret_key")?).map_err(|e| e.to_string())?;
+    let apps = MemoryAppStore::new();
+    apps.insert(AppRecord::new(AccessKey::from(app_id.clone()), secret));
+
+    let users = MemoryUserStore::new();
+    if let Some(known) = v["users"].as_object() {
+        for (id, token_secret) in known {
+            let token_secret = token_secret.as_str().ok_or("a user's token secret is not text")?;
+            let token_secret = SecretKey::new(token_secret).map_err(|e| e.to_string())?;
+            let user = UserRecord::new(app_id.clone(), id).map_err(|e| e.to_string())?;
+            users.insert(user.with_token_secret(token_secret));
+        }
+    }
+
+    let tokens = Tokens::new(apps, users);
+    let got = match block_on_ready(tokens.verify(text(v, "token")?, Some(&app_id), now(v)?)) {
+        Ok(verified) => match verified.subject() {
+            Subject::User(user) => format!("user:{}", user.id),
+            Subject::Super => "super".to_owned(),
+        },
+        Err(e) => format!("invalid:{} ({e})", e.reason()),
+    };
+    compare_outcome(text(v, "expect")?, &got)
+}
+
+/// `got` may carry a parenthesised explanation after the expected word.
+fn compare_outcome(expect: &str, got: &str) -> Result<(), String> {
+    let matches =
+        got == expect || got.strip_prefix(expect).is_some_and(|rest| rest.starts_with(" ("));
+    if matches { Ok(()) } else { Err(format!("expected {expect}, got {got}")) }
 }

@@ -38,9 +38,27 @@ pub enum Error {
     /// The SigV4 signature does not match.
     #[error("signature does not match")]
     SignatureMismatch(Option<Box<Diagnostic>>),
-    /// The signing algorithm is not one we accept.
+    /// The signing algorithm is not one we accept (or the key is too short for it).
     #[error("algorithm not accepted")]
     Algorithm,
+    /// A token's MAC does not match (a revoked token fails this way too).
+    #[error("token signature does not match")]
+    BadSignature,
+    /// A token used before its `nbf`.
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// A token whose `appid` names another app than the one served.
+    #[error("token is for another app")]
+    WrongApp,
+    /// The app or user is switched off.
+    #[error("{0} is not active")]
+    Inactive(&'static str),
+    /// The caller is known but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Sign-in with an identity provider failed.
+    #[error("sign-in failed: {0}")]
+    SignIn(SignInFailure),
     /// A configuration or argument given by the caller (not the request) is invalid.
     #[error("invalid configuration: {0}")]
     Config(&'static str),
@@ -73,6 +91,18 @@ pub enum Reason {
     SignatureMismatch,
     /// `algorithm`
     Algorithm,
+    /// `bad_signature`
+    BadSignature,
+    /// `not_yet_valid`
+    NotYetValid,
+    /// `wrong_app`
+    WrongApp,
+    /// `inactive`
+    Inactive,
+    /// `sign_in_failed`
+    SignInFailed,
+    /// `forbidden`
+    Forbidden,
     /// `config`
     Config,
     /// `store`
@@ -92,6 +122,12 @@ impl Reason {
             Reason::BodyMismatch => "body_mismatch",
             Reason::SignatureMismatch => "signature_mismatch",
             Reason::Algorithm => "algorithm",
+            Reason::BadSignature => "bad_signature",
+            Reason::NotYetValid => "not_yet_valid",
+            Reason::WrongApp => "wrong_app",
+            Reason::Inactive => "inactive",
+            Reason::SignInFailed => "sign_in_failed",
+            Reason::Forbidden => "forbidden",
             Reason::Config => "config",
             Reason::Store => "store",
         }
@@ -117,6 +153,12 @@ impl Error {
             Error::BodyMismatch => Reason::BodyMismatch,
             Error::SignatureMismatch(_) => Reason::SignatureMismatch,
             Error::Algorithm => Reason::Algorithm,
+            Error::BadSignature => Reason::BadSignature,
+            Error::NotYetValid => Reason::NotYetValid,
+            Error::WrongApp => Reason::WrongApp,
+            Error::Inactive(_) => Reason::Inactive,
+            Error::SignIn(_) => Reason::SignInFailed,
+            Error::Forbidden(_) => Reason::Forbidden,
             Error::Config(_) => Reason::Config,
             Error::Store(_) => Reason::Store,
         }
@@ -130,6 +172,10 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self.reason() {
             Reason::Malformed => StatusCode::BAD_REQUEST,
+            Reason::Inactive | Reason::Forbidden => StatusCode::FORBIDDEN,
+            Reason::SignInFailed if matches!(self, Error::SignIn(f) if f.is_client_error()) => {
+                StatusCode::BAD_REQUEST
+            }
             Reason::Config | Reason::Store => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -143,7 +189,11 @@ impl Error {
         match self.reason() {
             Reason::Malformed => "the request's signature or credentials are malformed",
             Reason::TimeSkewed => "the request date is too far from the server's clock",
-            Reason::Expired => "the request has expired",
+            Reason::Expired => "the request or token has expired",
+            Reason::NotYetValid => "the token is not valid yet",
+            Reason::Inactive => "the app or user is not active",
+            Reason::Forbidden => "forbidden",
+            Reason::SignInFailed => "sign-in failed",
             Reason::Config | Reason::Store => "the request could not be authenticated right now",
             _ => "the request could not be authenticated",
         }
@@ -217,6 +267,49 @@ pub enum Malformed {
     /// Raw HTTP text that cannot be read as a request.
     #[error("not an HTTP/1.1 request")]
     Http,
+    /// A token that is not three base64url segments with a JSON header, or
+    /// whose header asks for an extension (`crit`) we do not know.
+    #[error("not a compact JWS token")]
+    Token,
+    /// Token claims that are not a JSON object of the expected types.
+    #[error("token claims are not valid")]
+    Claims,
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInFailure {
+    /// No provider of that name is registered.
+    #[error("unknown identity provider")]
+    UnknownProvider,
+    /// The provider token is not in the provider's format.
+    #[error("provider token is malformed")]
+    MalformedToken,
+    /// The provider did not accept the token.
+    #[error("provider refused the credentials")]
+    Refused,
+    /// Wrong password (or no password set for that user).
+    #[error("wrong email or password")]
+    WrongPassword,
+    /// A new password shorter than the minimum.
+    #[error("password is too short")]
+    WeakPassword,
+    /// The user has not verified its email yet (or is switched off).
+    #[error("user is not verified or not active")]
+    Unverified,
+}
+
+impl SignInFailure {
+    /// Whether the client sent something unusable (400) rather than wrong credentials (401).
+    pub fn is_client_error(self) -> bool {
+        matches!(
+            self,
+            SignInFailure::UnknownProvider
+                | SignInFailure::MalformedToken
+                | SignInFailure::WeakPassword
+        )
+    }
 }
 
 /// Which part of the credential scope did not match.

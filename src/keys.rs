@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -158,7 +160,30 @@ impl SecretKey {
     pub fn expose_secret(&self) -> &str {
         &self.0
     }
+
+    /// `len` bytes from the operating system's CSPRNG, as padded standard Base64.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the operating system gives no randomness.
+    pub fn random(len: usize) -> Result<Self, Error> {
+        let mut bytes = Zeroizing::new(vec![0u8; len]);
+        getrandom::fill(&mut bytes).map_err(|_| Error::Config("no randomness available"))?;
+        SecretKey::new(STANDARD.encode(&*bytes))
+    }
+
+    /// A new app secret as Para makes them: 40 random bytes, 56 Base64 characters.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the operating system gives no randomness.
+    pub fn generate() -> Result<Self, Error> {
+        Self::random(APP_SECRET_BYTES)
+    }
 }
+
+/// Random bytes in an app secret.
+pub const APP_SECRET_BYTES: usize = 40;
+/// Random bytes in a user's token secret.
+pub const TOKEN_SECRET_BYTES: usize = 32;
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -205,6 +230,17 @@ mod tests {
         assert!(AccessKey::new("AKIDEXAMPLE").unwrap().app_id().is_none());
         assert!(AccessKey::new("").is_err());
         assert!(AccessKey::new("a b").is_err());
+    }
+
+    #[test]
+    fn generated_secrets_have_paras_shape() {
+        let a = SecretKey::generate().unwrap();
+        let b = SecretKey::generate().unwrap();
+        assert_eq!(a.expose_secret().len(), 56);
+        assert!(a.expose_secret().ends_with("=="));
+        assert_ne!(a, b);
+        let token = SecretKey::random(TOKEN_SECRET_BYTES).unwrap();
+        assert_eq!(token.expose_secret().len(), 44);
     }
 
     #[test]

@@ -68,15 +68,18 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod error;
+pub mod identity;
+pub mod jwt;
 pub mod keys;
 pub mod request;
 pub mod sigv4;
 pub mod store;
 pub mod time;
+pub mod users;
 
 pub mod conformance;
 
-pub use error::{Diagnostic, Error, Malformed, Reason, ScopeField};
+pub use error::{Diagnostic, Error, Malformed, Reason, ScopeField, SignInFailure};
 pub use keys::{AccessKey, AppId, SecretKey};
 pub use request::{Body, OwnedRequest, RequestView};
 pub use time::{AmzDate, SystemClock, Timestamp};

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::{Arc, RwLock};
 
 use crate::error::Error;
-use crate::keys::{AccessKey, SecretKey};
+use crate::keys::{AccessKey, AppId, SecretKey};
 use crate::time::Timestamp;
 
 /// A store failure: the request could not be decided (not "denied").
@@ -59,7 +59,24 @@ pub struct AppRecord {
     pub active: bool,
     /// `true`: only reads (`GET`, `HEAD`, `OPTIONS`) are allowed.
     pub read_only: bool,
+    /// How long a user token is valid, in seconds (a week).
+    pub token_validity_secs: u32,
+    /// How often clients should refresh a user token, in seconds (an hour).
+    pub refresh_interval_secs: u32,
+    /// Issuing a token replaces the user's token secret, so earlier tokens die (Para's default).
+    pub one_session_per_user: bool,
+    /// The key that signs passwordless sign-in tokens, if the app uses them.
+    pub passwordless_key: Option<SecretKey>,
+    /// Link a new identity to an existing user with the same email (trusts the provider's email).
+    pub link_by_email: bool,
+    /// Let users who signed up with a password sign in before verifying their email.
+    pub allow_unverified_emails: bool,
 }
+
+/// A user token's default validity: a week.
+pub const DEFAULT_TOKEN_VALIDITY_SECS: u32 = 7 * 24 * 3600;
+/// A user token's default refresh interval: an hour.
+pub const DEFAULT_REFRESH_INTERVAL_SECS: u32 = 3600;
 
 impl AppRecord {
     /// An active, writable app with its first secret (version 1).
@@ -70,7 +87,49 @@ impl AppRecord {
             previous: None,
             active: true,
             read_only: false,
+            token_validity_secs: DEFAULT_TOKEN_VALIDITY_SECS,
+            refresh_interval_secs: DEFAULT_REFRESH_INTERVAL_SECS,
+            one_session_per_user: true,
+            passwordless_key: None,
+            link_by_email: false,
+            allow_unverified_emails: false,
         }
+    }
+
+    /// The app id, when the access key has Para's form `app:<id>`.
+    pub fn app_id(&self) -> Option<AppId> {
+        self.access_key.app_id()
+    }
+
+    /// The same record with another token validity and refresh interval, in seconds.
+    pub fn with_token_lifetimes(mut self, validity_secs: u32, refresh_interval_secs: u32) -> Self {
+        self.token_validity_secs = validity_secs;
+        self.refresh_interval_secs = refresh_interval_secs;
+        self
+    }
+
+    /// The same record, with one session per user or not.
+    pub fn with_one_session_per_user(mut self, on: bool) -> Self {
+        self.one_session_per_user = on;
+        self
+    }
+
+    /// The same record with a passwordless sign-in key.
+    pub fn with_passwordless_key(mut self, key: SecretKey) -> Self {
+        self.passwordless_key = Some(key);
+        self
+    }
+
+    /// The same record, linking identities by email or not.
+    pub fn with_link_by_email(mut self, on: bool) -> Self {
+        self.link_by_email = on;
+        self
+    }
+
+    /// The same record, allowing unverified emails or not.
+    pub fn with_unverified_emails(mut self, on: bool) -> Self {
+        self.allow_unverified_emails = on;
+        self
     }
 
     /// The same record, active or not.

@@ -19,6 +19,11 @@ fn sigv4_vectors_all_pass() {
 }
 
 #[test]
+fn jwt_vectors_all_pass() {
+    run("tests/vectors/jwt.jsonl");
+}
+
+#[test]
 fn unreadable_lines_and_unknown_kinds_fail_without_crashing() {
     let report = run_file("not json\n{\"kind\":\"nope\",\"id\":\"x\"}\n{\"id\":\"y\"}\n");
     assert_eq!(report.passed, 0);

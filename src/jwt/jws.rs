@@ -1,0 +1,169 @@
+//! Compact JWS with HMAC (RFC 7515, RFC 7518 section 3.2): the layer under
+//! Para's tokens, which knows nothing of claims.
+//!
+//! Everything that can be refused without a key is refused before any
+//! cryptography: the size, the number of segments, non-canonical base64url,
+//! a header that is not a JSON object, an algorithm other than HS256, HS384
+//! or HS512 (`none` and every asymmetric one included), and any `crit`
+//! extension (we understand none).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::error::{Error, Malformed};
+
+/// The largest token we read: larger ones are refused before anything else.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// The HMAC algorithms of JWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// HMAC-SHA-256.
+    HS256,
+    /// HMAC-SHA-384.
+    HS384,
+    /// HMAC-SHA-512.
+    HS512,
+}
+
+impl Algorithm {
+    /// The `alg` header value.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Algorithm::HS256 => "HS256",
+            Algorithm::HS384 => "HS384",
+            Algorithm::HS512 => "HS512",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "HS256" => Some(Algorithm::HS256),
+            "HS384" => Some(Algorithm::HS384),
+            "HS512" => Some(Algorithm::HS512),
+            _ => None,
+        }
+    }
+
+    /// The MAC length, and the least key length RFC 7518 allows, in bytes.
+    pub const fn mac_len(self) -> usize {
+        match self {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+        }
+    }
+}
+
+/// A token split and decoded, its MAC not yet checked.
+#[derive(Debug)]
+pub struct Parsed<'t> {
+    /// The header's algorithm.
+    pub algorithm: Algorithm,
+    /// `header.payload` as sent: what the MAC covers.
+    signing_input: &'t [u8],
+    /// The decoded payload.
+    pub payload: Vec<u8>,
+    mac: [u8; 64],
+    mac_len: usize,
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Option<std::borrow::Cow<'a, str>>,
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// Split and decode a compact token, refusing all that needs no key.
+///
+/// # Errors
+/// [`Error::Malformed`] for the size, the segments, the encoding, a header
+/// that is not a JSON object or a `crit` header; [`Error::Algorithm`] for an
+/// algorithm we do not accept.
+pub fn parse(token: &[u8]) -> Result<Parsed<'_>, Error> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(Malformed::TooLarge.into());
+    }
+    let mut segments = token.split(|&b| b == b'.');
+    let (Some(header_seg), Some(payload_seg), Some(mac_seg), None) =
+        (segments.next(), segments.next(), segments.next(), segments.next())
+    else {
+        return Err(Malformed::Token.into());
+    };
+
+    let header_json = decode(header_seg)?;
+    let header: Header<'_> = serde_json::from_slice(&header_json).map_err(|_| Malformed::Token)?;
+    if header.crit.is_some() {
+        return Err(Malformed::Token.into());
+    }
+    let algorithm = header.alg.as_deref().and_then(Algorithm::from_name).ok_or(Error::Algorithm)?;
+
+    let payload = decode(payload_seg)?;
+    let mut mac_bytes = [0u8; 64];
+    let mac_len =
+        URL_SAFE_NO_PAD.decode_slice(mac_seg, &mut mac_bytes).map_err(|_| Malformed::Token)?;
+    let signing_input = &token[..header_seg.len() + 1 + payload_seg.len()];
+    Ok(Parsed { algorithm, signing_input, payload, mac: mac_bytes, mac_len })
+}
+
+/// Strict base64url without padding; trailing bits must be zero.
+fn decode(segment: &[u8]) -> Result<Vec<u8>, Error> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| Malformed::Token.into())
+}
+
+impl Parsed<'_> {
+    /// Check the MAC with `key`, in constant time.
+    ///
+    /// # Errors
+    /// [`Error::Algorithm`] when the key is shorter than the algorithm's hash
+    /// (RFC 7518 section 3.2); [`Error::BadSignature`] when the MAC differs.
+    pub fn verify(&self, key: &[u8]) -> Result<(), Error> {
+        if key.len() < self.algorithm.mac_len() {
+            return Err(Error::Algorithm);
+        }
+        let mac = &self.mac[..self.mac_len];
+        let ok = match self.algorithm {
+            Algorithm::HS256 => check::<Hmac<Sha256>>(key, self.signing_input, mac),
+            Algorithm::HS384 => check::<Hmac<Sha384>>(key, self.signing_input, mac),
+            Algorithm::HS512 => check::<Hmac<Sha512>>(key, self.signing_input, mac),
+        };
+        if ok { Ok(()) } else { Err(Error::BadSignature) }
+    }
+}
+
+fn check<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], mac: &[u8]) -> bool {
+    let Ok(mut m) = <M as hmac::digest::KeyInit>::new_from_slice(key) else { return false };
+    m.update(input);
+    m.verify_slice(mac).is_ok()
+}
+
+/// Sign `payload` (already JSON) with `header_json` into a compact token.
+pub(crate) fn sign(algorithm: Algorithm, header_json: &[u8], payload: &[u8], key: &[u8]) -> String {
+    let mut token = String::with_capacity((header_json.len() + payload.len()) * 4 / 3 + 100);
+    URL_SAFE_NO_PAD.encode_string(header_json, &mut token);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+    let mac = match algorithm {
+        Algorithm::HS256 => mac::<Hmac<Sha256>>(key, token.as_bytes()),
+        Algorithm::HS384 => mac::<Hmac<Sha384>>(key, token.as_bytes()),
+        Algorithm::HS512 => mac::<Hmac<Sha512>>(key, token.as_bytes()),
+    };
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(mac, &mut token);
+    token
+}
+
+fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
+    match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+        Ok(mut m) => {
+            m.update(input);
+            m.finalize().into_bytes().to_vec()
+        }
+        // HMAC takes keys of any length: cannot fail.
+        Err(_) => Vec::new(),
+    }
+}

@@ -1,0 +1,271 @@
+//! Where users and their token secrets live, behind a trait.
+//!
+//! Users belong to an app. Each carries a token secret: its tokens are signed
+//! with the app secret followed by it, so replacing it revokes every token the
+//! user holds.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use crate::error::Error;
+use crate::keys::{AppId, SecretKey, TOKEN_SECRET_BYTES};
+use crate::store::StoreError;
+
+/// What the store knows of a user.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct UserRecord {
+    /// The user's id, unique within its app.
+    pub id: String,
+    /// The app the user belongs to.
+    pub app_id: AppId,
+    /// The user's own token secret (never serialised, never printed).
+    pub token_secret: SecretKey,
+    /// Identities that sign in as this user, with their provider prefix
+    /// (`fb:123`, `gh:42`) or as an email for passwords.
+    pub identifiers: Vec<String>,
+    /// Email address, lower case.
+    pub email: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Picture URL.
+    pub picture: Option<String>,
+    /// Groups (`users`, `admins`, `mods`).
+    pub groups: Vec<String>,
+    /// `false`: the user cannot sign in or use its tokens.
+    pub active: bool,
+    /// A bcrypt hash for password sign-in.
+    pub password_hash: Option<SecretKey>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("app_id", &self.app_id)
+            .field("identifiers", &self.identifiers)
+            .field("email", &self.email)
+            .field("groups", &self.groups)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserRecord {
+    /// A new active user with a fresh token secret, in the group `users`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the operating system gives no randomness.
+    pub fn new(app_id: AppId, id: impl Into<String>) -> Result<Self, Error> {
+        Ok(UserRecord {
+            id: id.into(),
+            app_id,
+            token_secret: SecretKey::random(TOKEN_SECRET_BYTES)?,
+            identifiers: Vec::new(),
+            email: None,
+            name: None,
+            picture: None,
+            groups: vec!["users".to_owned()],
+            active: true,
+            password_hash: None,
+        })
+    }
+
+    /// The same user with this identifier added.
+    pub fn with_identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.identifiers.push(identifier.into());
+        self
+    }
+
+    /// The same user with this email (stored lower case).
+    pub fn with_email(mut self, email: &str) -> Self {
+        self.email = Some(email.to_lowercase());
+        self
+    }
+
+    /// The same user with this token secret.
+    pub fn with_token_secret(mut self, secret: SecretKey) -> Self {
+        self.token_secret = secret;
+        self
+    }
+
+    /// The same user, active or not.
+    pub fn with_active(mut self, active: bool) -> Self {
+        self.active = active;
+        self
+    }
+
+    /// Whether the user is in the group `admins`.
+    pub fn is_admin(&self) -> bool {
+        self.groups.iter().any(|g| g == "admins")
+    }
+}
+
+type Found = Result<Option<Arc<UserRecord>>, StoreError>;
+
+/// Users and their token secrets.
+pub trait UserStore: Send + Sync {
+    /// The user `id` of `app`.
+    fn user(&self, app: &AppId, id: &str) -> impl Future<Output = Found> + Send;
+
+    /// The user of `app` that has `identifier` among its identifiers.
+    fn user_by_identifier(
+        &self,
+        app: &AppId,
+        identifier: &str,
+    ) -> impl Future<Output = Found> + Send;
+
+    /// The user of `app` with this email (compared in lower case).
+    fn user_by_email(&self, app: &AppId, email: &str) -> impl Future<Output = Found> + Send;
+
+    /// Add a user, or replace the one with the same app and id.
+    fn put(
+        &self,
+        user: UserRecord,
+    ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send;
+
+    /// Replace the user's token secret (revoking its tokens); `None` when there is no such user.
+    fn replace_token_secret(
+        &self,
+        app: &AppId,
+        id: &str,
+        secret: SecretKey,
+    ) -> impl Future<Output = Found> + Send;
+}
+
+#[derive(Debug, Default)]
+struct AppUsers {
+    by_id: HashMap<String, Arc<UserRecord>>,
+    by_identifier: HashMap<String, String>,
+    by_email: HashMap<String, String>,
+}
+
+impl AppUsers {
+    fn index(&mut self, user: &UserRecord) {
+        for identifier in &user.identifiers {
+            self.by_identifier.insert(identifier.clone(), user.id.clone());
+        }
+        if let Some(email) = &user.email {
+            self.by_email.insert(email.clone(), user.id.clone());
+        }
+    }
+
+    fn unindex(&mut self, user: &UserRecord) {
+        for identifier in &user.identifiers {
+            self.by_identifier.remove(identifier);
+        }
+        if let Some(email) = &user.email {
+            self.by_email.remove(email);
+        }
+    }
+}
+
+/// Users kept in memory: the default store, for one process.
+#[derive(Debug, Default)]
+pub struct MemoryUserStore {
+    apps: RwLock<HashMap<AppId, AppUsers>>,
+}
+
+impl MemoryUserStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add or replace a user, at once.
+    pub fn insert(&self, user: UserRecord) -> Arc<UserRecord> {
+        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let users = apps.entry(user.app_id.clone()).or_default();
+        if let Some(old) = users.by_id.remove(&user.id) {
+            users.unindex(&old);
+        }
+        users.index(&user);
+        let user = Arc::new(user);
+        users.by_id.insert(user.id.clone(), user.clone());
+        user
+    }
+
+    /// The user `id` of `app`, at once.
+    pub fn get(&self, app: &AppId, id: &str) -> Option<Arc<UserRecord>> {
+        let apps = self.apps.read().unwrap_or_else(|p| p.into_inner());
+        apps.get(app)?.by_id.get(id).cloned()
+    }
+
+    fn find(&self, app: &AppId, key: &str, email: bool) -> Option<Arc<UserRecord>> {
+        let apps = self.apps.read().unwrap_or_else(|p| p.into_inner());
+        let users = apps.get(app)?;
+        let index = if email { &users.by_email } else { &users.by_identifier };
+        users.by_id.get(index.get(key)?).cloned()
+    }
+}
+
+impl UserStore for MemoryUserStore {
+    fn user(&self, app: &AppId, id: &str) -> impl Future<Output = Found> + Send {
+        std::future::ready(Ok(self.get(app, id)))
+    }
+
+    fn user_by_identifier(
+        &self,
+        app: &AppId,
+        identifier: &str,
+    ) -> impl Future<Output = Found> + Send {
+        std::future::ready(Ok(self.find(app, identifier, false)))
+    }
+
+    fn user_by_email(&self, app: &AppId, email: &str) -> impl Future<Output = Found> + Send {
+        std::future::ready(Ok(self.find(app, &email.to_lowercase(), true)))
+    }
+
+    fn put(
+        &self,
+        user: UserRecord,
+    ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send {
+        std::future::ready(Ok(self.insert(user)))
+    }
+
+    fn replace_token_secret(
+        &self,
+        app: &AppId,
+        id: &str,
+        secret: SecretKey,
+    ) -> impl Future<Output = Found> + Send {
+        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let replaced = apps.get_mut(app).and_then(|users| {
+            let user = users.by_id.get_mut(id)?;
+            *user = Arc::new(UserRecord { token_secret: secret, ..(**user).clone() });
+            Some(user.clone())
+        });
+        std::future::ready(Ok(replaced))
+    }
+}
+
+impl<S: UserStore + ?Sized> UserStore for Arc<S> {
+    fn user(&self, app: &AppId, id: &str) -> impl Future<Output = Found> + Send {
+        (**self).user(app, id)
+    }
+    fn user_by_identifier(
+        &self,
+        app: &AppId,
+        identifier: &str,
+    ) -> impl Future<Output = Found> + Send {
+        (**self).user_by_identifier(app, identifier)
+    }
+    fn user_by_email(&self, app: &AppId, email: &str) -> impl Future<Output = Found> + Send {
+        (**self).user_by_email(app, email)
+    }
+    fn put(
+        &self,
+        user: UserRecord,
+    ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send {
+        (**self).put(user)
+    }
+    fn replace_token_secret(
+        &self,
+        app: &AppId,
+        id: &str,
+        secret: SecretKey,
+    ) -> impl Future<Output = Found> + Send {
+        (**self).replace_token_secret(app, id, secret)
+    }
+}
