@@ -135,6 +135,24 @@ impl Parsed<'_> {
     }
 }
 
+impl Parsed<'_> {
+    /// The payload's `exp` and `nbf` checked at `now` (see [`super::check_times`]).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] when the payload is not a JSON object with numeric
+    /// times; [`Error::Expired`] (also without `exp`) or [`Error::NotYetValid`].
+    pub fn check_times(&self, now: crate::time::Timestamp, leeway_secs: u32) -> Result<(), Error> {
+        #[derive(Deserialize)]
+        struct Times {
+            exp: Option<f64>,
+            nbf: Option<f64>,
+        }
+        let times: Times = serde_json::from_slice(&self.payload).map_err(|_| Malformed::Claims)?;
+        let secs = |v: Option<f64>| v.map(|x| x.floor() as i64);
+        super::check_times(secs(times.exp), secs(times.nbf), now, leeway_secs)
+    }
+}
+
 fn check<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], mac: &[u8]) -> bool {
     let Ok(mut m) = <M as hmac::digest::KeyInit>::new_from_slice(key) else { return false };
     m.update(input);

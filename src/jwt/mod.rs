@@ -322,15 +322,7 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
     }
 
     fn check_times(&self, claims: &Claims, now: Timestamp) -> Result<(), Error> {
-        let leeway = i64::from(self.config.leeway_secs);
-        let exp = claims.exp.ok_or(Error::Expired)?;
-        if now.unix() >= exp.saturating_add(leeway) {
-            return Err(Error::Expired);
-        }
-        if claims.nbf.is_some_and(|nbf| now.unix().saturating_add(leeway) < nbf) {
-            return Err(Error::NotYetValid);
-        }
-        Ok(())
+        check_times(claims.exp, claims.nbf, now, self.config.leeway_secs)
     }
 
     /// Issue a token for `user`. When the app keeps one session per user,
@@ -383,6 +375,28 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
         let replaced = self.users.replace_token_secret(&user.app_id, &user.id, secret).await;
         replaced.map_err(Error::Store)?.ok_or(Error::UnknownKey)
     }
+}
+
+/// The time claims at `now`: `exp` is required and the token is expired from
+/// `exp` on; before `nbf` it is not yet valid. `leeway_secs` widens both.
+///
+/// # Errors
+/// [`Error::Expired`] or [`Error::NotYetValid`].
+pub fn check_times(
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    now: Timestamp,
+    leeway_secs: u32,
+) -> Result<(), Error> {
+    let leeway = i64::from(leeway_secs);
+    let exp = exp.ok_or(Error::Expired)?;
+    if now.unix() >= exp.saturating_add(leeway) {
+        return Err(Error::Expired);
+    }
+    if nbf.is_some_and(|nbf| now.unix().saturating_add(leeway) < nbf) {
+        return Err(Error::NotYetValid);
+    }
+    Ok(())
 }
 
 /// Check the MAC with the app's current secret, then its previous one in

@@ -97,6 +97,11 @@ fn keyed(key: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
+/// HMAC-SHA-256 of `data` under `key`: the primitive every signature here rests on.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    hmac(key, data)
+}
+
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = keyed(key);
     mac.update(data);
