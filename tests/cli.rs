@@ -82,3 +82,51 @@ fn verify_reads_raw_http_and_explains_a_mismatch() {
     );
     assert!(text.contains("string to sign:\nAWS4-HMAC-SHA256\n20240102T030405Z\n"), "{text}");
 }
+
+const PARA_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmJmIjoxNzA0MTY0NjQ1LCJyZWZyZXNoIjoxNzA0MTY4MjQ1MDAwLCJhcHBpZCI6ImFwcDpteWFwcCIsImlkcCI6ImdlbmVyaWMiLCJleHAiOjE3MDQyNTEwNDUsImlhdCI6MTcwNDE2NDY0NX0.KbkIAf7ZwDMApEYNHn_BjhZipsA00mmI2nJZ5K7umws";
+const PARA_USER_SECRET: &str = "FAKEuserTokenSecretFAKEuserTokenSecret12345=";
+
+#[test]
+fn token_verify_issue_and_inspect() {
+    let user = ["--user", "1234567890", "--user-secret", PARA_USER_SECRET];
+    let mut args = vec!["token", "verify", "--now", "1704164645"];
+    args.extend(user);
+    args.push(PARA_TOKEN);
+    let output = run(&args, b"");
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), "user:1234567890\n");
+
+    let output = run(
+        &[
+            "token",
+            "verify",
+            "--now",
+            "1704251045",
+            "--user",
+            "1234567890",
+            "--user-secret",
+            PARA_USER_SECRET,
+            PARA_TOKEN,
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).starts_with("invalid:expired"));
+
+    let output = run(&["token", "issue", "--now", "1704164645"], b"");
+    let issued = stdout(&output).trim().to_owned();
+    let output = run(&["token", "verify", "--now", "1704164645", &issued], b"");
+    assert_eq!(stdout(&output), "super\n");
+
+    let output = run(&["token", "inspect", PARA_TOKEN], b"");
+    let text = stdout(&output);
+    assert!(text.starts_with("NOT VERIFIED\nalg: HS256\n"), "{text}");
+    assert!(text.contains("\"refresh\": 1704168245000"), "{text}");
+}
+
+#[test]
+fn check_runs_the_jwt_vectors() {
+    let output = run(&["check", "tests/vectors/sigv4.jsonl", "tests/vectors/jwt.jsonl"], b"");
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert_eq!(stdout(&output).lines().last(), Some("190 passed, 0 failed"));
+}

@@ -4,14 +4,19 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use para_auth::conformance::{Report, run_file};
+use para_auth::jwt::{self, Tokens};
 use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, Verifier, VerifierConfig};
 use para_auth::store::{AppRecord, MemoryAppStore};
+use para_auth::users::{MemoryUserStore, UserRecord};
 use para_auth::{AccessKey, OwnedRequest, SecretKey, SystemClock, Timestamp, block_on_ready};
 
 const USAGE: &str = "\
 usage:
   para-auth sign [OPTIONS] METHOD URL      print the headers that sign the request
   para-auth verify [OPTIONS] [FILE]        verify raw HTTP/1.1 text (stdin without FILE)
+  para-auth token issue [OPTIONS]          issue a super token, or a user token with --user
+  para-auth token verify [OPTIONS] TOKEN   verify a token: user:ID, super or invalid:REASON
+  para-auth token inspect TOKEN            show a token's header and claims, NOT verified
   para-auth check FILE...                  run conformance vectors (JSON Lines)
 
 options:
@@ -24,7 +29,11 @@ options:
   sign only:
   -H 'Name: value'   a header to send (repeatable); Host comes from URL if absent
   --data TEXT        the body
-  --presign SECS     print a presigned URL valid for SECS seconds instead";
+  --presign SECS     print a presigned URL valid for SECS seconds instead
+  token only (the app is --key, its secret --secret):
+  --user ID          the user (with --user-secret, the user's token secret)
+  --user-secret S    the user's token secret
+  --idp NAME         the identity provider claim of a user token";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +41,7 @@ fn main() -> ExitCode {
         Some("sign") => sign(&args[1..]),
         Some("verify") => verify(&args[1..]),
         Some("check") => check(&args[1..]),
+        Some("token") => token(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -55,6 +65,9 @@ struct Options {
     headers: Vec<(String, String)>,
     data: Vec<u8>,
     presign: Option<u32>,
+    user: Option<String>,
+    user_secret: Option<String>,
+    idp: Option<String>,
     positional: Vec<String>,
 }
 
@@ -71,6 +84,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--now" => o.now = Some(value()?.parse().map_err(|_| "--now takes Unix seconds")?),
             "--normalize" => o.normalize = true,
             "--data" => o.data = value()?.into_bytes(),
+            "--user" => o.user = Some(value()?),
+            "--user-secret" => o.user_secret = Some(value()?),
+            "--idp" => o.idp = Some(value()?),
             "--presign" => {
                 o.presign = Some(value()?.parse().map_err(|_| "--presign takes seconds")?)
             }
@@ -218,4 +234,78 @@ fn check(files: &[String]) -> Result<ExitCode, String> {
     }
     println!("{}", report.summary());
     Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn token(args: &[String]) -> Result<ExitCode, String> {
+    let o = parse_options(args.get(1..).unwrap_or_default())?;
+    match (args.first().map(String::as_str), o.positional.as_slice()) {
+        (Some("issue"), []) => token_issue(&o),
+        (Some("verify"), [token]) => token_verify(&o, token),
+        (Some("inspect"), [token]) => token_inspect(token),
+        _ => Err(USAGE.to_owned()),
+    }
+}
+
+/// The app (from --key and --secret) and, with --user, its user.
+fn token_stores(o: &Options) -> Result<(AppRecord, Option<UserRecord>), String> {
+    let (key, secret) = o.credentials()?;
+    let app_id = key.app_id().ok_or("--key must be an app id, app:<name>")?;
+    let app = AppRecord::new(key, secret);
+    let user = match (&o.user, &o.user_secret) {
+        (Some(id), Some(secret)) => {
+            let secret = SecretKey::new(secret.as_str()).map_err(|e| e.to_string())?;
+            let user = UserRecord::new(app_id, id.as_str()).map_err(|e| e.to_string())?;
+            Some(user.with_token_secret(secret))
+        }
+        (None, None) => None,
+        _ => return Err("--user and --user-secret go together".to_owned()),
+    };
+    Ok((app, user))
+}
+
+fn token_issue(o: &Options) -> Result<ExitCode, String> {
+    let (app, user) = token_stores(o)?;
+    let issued = match &user {
+        Some(user) => jwt::issue_user_token(&app, user, o.idp.as_deref(), o.now()),
+        None => jwt::issue_super_token(&app, o.now()),
+    };
+    let issued = issued.map_err(|e| e.to_string())?;
+    println!("{}", issued.access_token);
+    eprintln!("expires {} ms, refresh {} ms", issued.expires, issued.refresh);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token_verify(o: &Options, token: &str) -> Result<ExitCode, String> {
+    let (app, user) = token_stores(o)?;
+    let app_id = app.app_id();
+    let apps = MemoryAppStore::new();
+    apps.insert(app);
+    let users = MemoryUserStore::new();
+    if let Some(user) = user {
+        users.insert(user);
+    }
+    let tokens = Tokens::new(apps, users);
+    match block_on_ready(tokens.verify(token, app_id.as_ref(), o.now())) {
+        Ok(verified) => {
+            match verified.user() {
+                Some(user) => println!("user:{}", user.id),
+                None => println!("super"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("invalid:{} ({e})", e.reason());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn token_inspect(token: &str) -> Result<ExitCode, String> {
+    let (algorithm, claims) =
+        jwt::dangerous::claims_unverified(token).map_err(|e| e.to_string())?;
+    println!("NOT VERIFIED");
+    println!("alg: {}", algorithm.name());
+    let json = serde_json::to_string_pretty(&claims).map_err(|e| e.to_string())?;
+    println!("{json}");
+    Ok(ExitCode::SUCCESS)
 }
