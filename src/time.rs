@@ -66,6 +66,30 @@ impl From<Timestamp> for SystemTime {
     }
 }
 
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar.
+///
+/// Counts in 400-year eras that start on March 1st, so that the leap day
+/// falls at the end of each counted year.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 fn put_digits(out: &mut [u8], mut value: u32) {
     for slot in out.iter_mut().rev() {
         *slot = b'0' + (value % 10) as u8;
@@ -90,15 +114,19 @@ impl AmzDate {
         }
 
         let num = |r: std::ops::Range<usize>| {
-            bytes[r].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+            bytes[r].iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
         };
-        let month = time::Month::try_from(num(4..6) as u8).map_err(|_| Malformed::Date)?;
-        let date = time::Date::from_calendar_date(num(0..4) as i32, month, num(6..8) as u8)
-            .map_err(|_| Malformed::Date)?;
-        let clock = time::Time::from_hms(num(9..11) as u8, num(11..13) as u8, num(13..15) as u8)
-            .map_err(|_| Malformed::Date)?;
-
-        let unix = time::PrimitiveDateTime::new(date, clock).assume_utc().unix_timestamp();
+        let (year, month, day) = (num(0..4), num(4..6), num(6..8));
+        let (hour, minute, second) = (num(9..11), num(11..13), num(13..15));
+        let real = (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day)
+            && hour < 24
+            && minute < 60
+            && second < 60;
+        if !real {
+            return Err(Malformed::Date.into());
+        }
+        let unix = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
         Ok((AmzDate(bytes), Timestamp(unix)))
     }
 
@@ -154,6 +182,30 @@ mod tests {
         assert_eq!(ts.to_amz_date().unwrap(), date);
         assert_eq!(date.date(), "20150830");
         assert_eq!(date.date_number(), 20150830);
+    }
+
+    #[test]
+    fn dates_count_days_as_the_calendar_does() {
+        // Checked against `time`'s own conversion, for dates across leap years and eras.
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (1900, 3, 1),
+            (2024, 12, 31),
+            (1969, 12, 31),
+            (1, 1, 1),
+            (9999, 12, 31),
+            (2100, 2, 28),
+        ] {
+            let month = time::Month::try_from(m as u8).unwrap();
+            let date = time::Date::from_calendar_date(y as i32, month, d as u8).unwrap();
+            let want = date.midnight().assume_utc().unix_timestamp() / 86_400;
+            assert_eq!(days_from_civil(y, m, d), want, "{y}-{m}-{d}");
+        }
+        assert!(AmzDate::parse(b"20240229T000000Z").is_ok());
+        assert!(AmzDate::parse(b"20230229T000000Z").is_err());
+        assert!(AmzDate::parse(b"21000229T000000Z").is_err());
+        assert!(AmzDate::parse(b"20000229T235959Z").is_ok());
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub(crate) fn write<S: Sink, H: HeaderSource>(
 
 /// Split a raw target into path and query at the first `?`.
 pub(crate) fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
-    match target.iter().position(|&b| b == b'?') {
+    match memchr::memchr(b'?', target) {
         Some(q) => (&target[..q], &target[q + 1..]),
         None => (target, &[]),
     }

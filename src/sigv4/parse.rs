@@ -36,6 +36,43 @@ pub struct SignedRequest<'a> {
     signature: [u8; 32],
     date: AmzDate,
     time: Timestamp,
+    /// Whether `host` and `x-amz-date` are among the signed headers.
+    host_signed: bool,
+    date_signed: bool,
+    /// The `x-amz-content-sha256` header, if any.
+    content_sha256: Option<&'a [u8]>,
+}
+
+/// The headers SigV4 reads by name, found in one pass over the request.
+#[derive(Default)]
+struct Special<'r> {
+    authorization: Option<&'r [u8]>,
+    amz_date: Option<&'r [u8]>,
+    content_sha256: Option<&'r [u8]>,
+}
+
+impl<'r> Special<'r> {
+    fn read<R: RequestView + ?Sized>(request: &'r R) -> Result<Self, Error> {
+        let mut found = Special::default();
+        for (name, value) in request.headers() {
+            let (slot, canonical) = match name.len() {
+                13 if name.eq_ignore_ascii_case("authorization") => {
+                    (&mut found.authorization, "authorization")
+                }
+                10 if name.eq_ignore_ascii_case("x-amz-date") => {
+                    (&mut found.amz_date, "x-amz-date")
+                }
+                20 if name.eq_ignore_ascii_case("x-amz-content-sha256") => {
+                    (&mut found.content_sha256, "x-amz-content-sha256")
+                }
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(Malformed::DuplicatePart(canonical).into());
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// The largest `Authorization` value we read.
@@ -49,25 +86,24 @@ impl<'a> SignedRequest<'a> {
     /// both ways, or any part cannot be read; [`Error::Algorithm`] for an
     /// algorithm other than `AWS4-HMAC-SHA256`.
     pub fn parse<R: RequestView + ?Sized>(request: &'a R) -> Result<Self, Error> {
-        let authorization = single_header(request, "authorization")?;
+        let special = Special::read(request)?;
         let (_, query) = split_target(request.target());
         if query.len() > MAX_TARGET {
             return Err(Malformed::TooLarge.into());
         }
         let presigned = query_pairs(query).any(|(name, _)| name == b"X-Amz-Signature");
 
-        match (authorization, presigned) {
-            (Some(_), true) => Err(Malformed::Ambiguous.into()),
-            (Some(value), false) => Self::from_header(request, value),
-            (None, true) => Self::from_query(query),
-            (None, false) => Err(Malformed::Unsigned.into()),
-        }
+        let mut signed = match (special.authorization, presigned) {
+            (Some(_), true) => return Err(Malformed::Ambiguous.into()),
+            (Some(value), false) => Self::from_header(&special, value)?,
+            (None, true) => Self::from_query(query)?,
+            (None, false) => return Err(Malformed::Unsigned.into()),
+        };
+        signed.content_sha256 = special.content_sha256;
+        Ok(signed)
     }
 
-    fn from_header<R: RequestView + ?Sized>(
-        request: &'a R,
-        value: &'a [u8],
-    ) -> Result<Self, Error> {
+    fn from_header(special: &Special<'a>, value: &'a [u8]) -> Result<Self, Error> {
         if value.len() > MAX_AUTHORIZATION {
             return Err(Malformed::TooLarge.into());
         }
@@ -79,7 +115,7 @@ impl<'a> SignedRequest<'a> {
         let rest = value.get(space + 1..).unwrap_or("");
 
         let [credential, signed_headers, signature] = authorization_parts(rest)?;
-        let date_value = single_header(request, "x-amz-date")?.ok_or(Malformed::MissingDate)?;
+        let date_value = special.amz_date.ok_or(Malformed::MissingDate)?;
         let (date, time) = AmzDate::parse(trim(date_value))?;
         Self::build(Form::Header, credential.into(), signed_headers.into(), signature, date, time)
     }
@@ -120,9 +156,20 @@ impl<'a> SignedRequest<'a> {
         time: Timestamp,
     ) -> Result<Self, Error> {
         let slashes = credential_slashes(&credential)?;
-        check_signed_headers(&signed_headers)?;
+        let (host_signed, date_signed) = check_signed_headers(&signed_headers)?;
         let sig = super::unhex32(signature.as_bytes()).ok_or(Malformed::Signature)?;
-        Ok(SignedRequest { form, credential, slashes, signed_headers, signature: sig, date, time })
+        Ok(SignedRequest {
+            form,
+            credential,
+            slashes,
+            signed_headers,
+            signature: sig,
+            date,
+            time,
+            host_signed,
+            date_signed,
+            content_sha256: None,
+        })
     }
 
     /// Header or presigned, and for how long a presigned request is valid.
@@ -173,6 +220,21 @@ impl<'a> SignedRequest<'a> {
     pub(crate) fn signature(&self) -> &[u8; 32] {
         &self.signature
     }
+
+    /// Whether `host` is signed.
+    pub(crate) fn host_signed(&self) -> bool {
+        self.host_signed
+    }
+
+    /// Whether `x-amz-date` is signed.
+    pub(crate) fn date_signed(&self) -> bool {
+        self.date_signed
+    }
+
+    /// The `x-amz-content-sha256` header, if any (read once, with the signature).
+    pub(crate) fn content_sha256(&self) -> Option<&'a [u8]> {
+        self.content_sha256
+    }
 }
 
 /// The presigned query parameters, in the order `from_query` reads them.
@@ -184,20 +246,6 @@ const PRESIGN_PARAMS: [&str; 6] = [
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
 ];
-
-/// The value of the one header called `name`; two of them are malformed.
-pub(crate) fn single_header<'r, R: RequestView + ?Sized>(
-    request: &'r R,
-    name: &'static str,
-) -> Result<Option<&'r [u8]>, Error> {
-    let mut found = None;
-    for (n, v) in request.headers() {
-        if n.eq_ignore_ascii_case(name) && found.replace(v).is_some() {
-            return Err(Malformed::DuplicatePart(name).into());
-        }
-    }
-    Ok(found)
-}
 
 /// `Credential=..., SignedHeaders=..., Signature=...` in any order.
 fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
@@ -225,9 +273,8 @@ fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
     Ok(out)
 }
 
-/// Where `byte` first occurs: a plain loop, faster than `memchr` on short text.
 fn find(haystack: &[u8], byte: u8) -> Option<usize> {
-    haystack.iter().position(|&b| b == byte)
+    memchr::memchr(byte, haystack)
 }
 
 /// Percent-decode a query value that must be UTF-8 text.
@@ -255,7 +302,7 @@ fn credential_slashes(credential: &str) -> Result<[usize; 4], Error> {
     let mut slashes = [0usize; 4];
     let mut end = bytes.len();
     for slot in slashes.iter_mut().rev() {
-        *slot = bytes[..end].iter().rposition(|&b| b == b'/').ok_or(Malformed::Credential)?;
+        *slot = memchr::memrchr(b'/', &bytes[..end]).ok_or(Malformed::Credential)?;
         end = *slot;
     }
 
@@ -269,16 +316,20 @@ fn credential_slashes(credential: &str) -> Result<[usize; 4], Error> {
 }
 
 /// Non-empty lower-case header names, strictly ascending, `;`-separated.
-fn check_signed_headers(list: &str) -> Result<(), Error> {
-    let mut previous: Option<&str> = None;
-    for name in list.split(';') {
-        let ok_chars = !name.is_empty() && name.bytes().all(is_lower_token_char);
+/// Says whether `host` and `x-amz-date` are among them.
+fn check_signed_headers(list: &str) -> Result<(bool, bool), Error> {
+    let mut previous: Option<&[u8]> = None;
+    let (mut host, mut date) = (false, false);
+    for name in list.as_bytes().split(|&b| b == b';') {
+        let ok_chars = !name.is_empty() && name.iter().all(|&b| is_lower_token_char(b));
         if !ok_chars || previous.is_some_and(|p| p >= name) {
             return Err(Malformed::SignedHeaders.into());
         }
+        host |= name == b"host";
+        date |= name == b"x-amz-date";
         previous = Some(name);
     }
-    Ok(())
+    Ok((host, date))
 }
 
 fn is_lower_token_char(b: u8) -> bool {

@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 
 use super::cache::KeyCache;
 use super::canonical::{self, CanonicalRules, Redacted, ViewHeaders};
-use super::parse::{Form, SignedRequest, single_header};
+use super::parse::{Form, SignedRequest};
 use super::{PARA_REGION, PARA_SERVICE, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
 use super::{hex_str, hex32, sha256_hex, unhex32};
 use crate::error::{Diagnostic, Error, Malformed, ScopeField};
@@ -225,7 +225,7 @@ impl<S: AppStore> Verifier<S> {
         check_required_headers(&signed)?;
         self.check_time(&signed, now)?;
         check_headers_present(request, &signed)?;
-        let payload = self.payload(request)?;
+        let payload = self.payload(request, &signed)?;
         Ok((signed, payload))
     }
 
@@ -260,8 +260,9 @@ impl<S: AppStore> Verifier<S> {
     fn payload<R: RequestView + ?Sized>(
         &self,
         request: &R,
+        signed: &SignedRequest<'_>,
     ) -> Result<(Payload, PayloadCheck), Error> {
-        let declared = single_header(request, "x-amz-content-sha256")?.map(trim);
+        let declared = signed.content_sha256().map(trim);
         if declared == Some(UNSIGNED_PAYLOAD.as_bytes()) {
             if !self.config.allow_unsigned_payload {
                 return Err(Error::BodyMismatch);
@@ -341,7 +342,7 @@ impl<S: AppStore> Verifier<S> {
             let Some(secret) = secret else { continue };
             let key = self.signing_key(signed, secret, keep);
             let mac = key.sign(signed.date().as_str(), &signed.scope(), &digest);
-            if bool::from(mac.ct_eq(signed.signature())) {
+            if equal_in_constant_time(&mac, signed.signature()) {
                 return Ok(Some(is_previous));
             }
         }
@@ -412,10 +413,10 @@ fn canonical_digest<R: RequestView + ?Sized>(
 }
 
 fn check_required_headers(signed: &SignedRequest<'_>) -> Result<(), Error> {
-    if !signed.is_signed("host") {
+    if !signed.host_signed() {
         return Err(Error::UnsignedHeader("host"));
     }
-    if signed.form() == Form::Header && !signed.is_signed("x-amz-date") {
+    if signed.form() == Form::Header && !signed.date_signed() {
         return Err(Error::UnsignedHeader("x-amz-date"));
     }
     Ok(())
@@ -431,4 +432,10 @@ fn check_headers_present<R: RequestView + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// Compare two MACs without an early exit: every byte is looked at.
+fn equal_in_constant_time(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    bool::from(diff.ct_eq(&0))
 }
