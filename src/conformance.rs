@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::jwt::{Subject, Tokens};
 use crate::keys::{AccessKey, AppId, SecretKey};
+use crate::permissions::{ResourcePermissions, Who};
 use crate::request::OwnedRequest;
 use crate::sigv4::{
     self, CanonicalRules, PathEncoding, SignedRequest, Signer, Verifier, VerifierConfig,
@@ -79,7 +80,7 @@ pub fn run_vector(vector: &Value) -> Result<(), String> {
         Some("sigv4-verify") => sigv4_verify(vector),
         Some("sigv4-sign") => sigv4_sign(vector),
         Some("jwt") => jwt(vector),
-        Some(kind @ "permission") => Err(format!("kind `{kind}` is not implemented yet")),
+        Some("permission") => permission(vector),
         Some(kind) => Err(format!("unknown kind `{kind}`")),
         None => Err("no `kind`".to_owned()),
     }
@@ -241,4 +242,25 @@ fn compare_outcome(expect: &str, got: &str) -> Result<(), String> {
     let matches =
         got == expect || got.strip_prefix(expect).is_some_and(|rest| rest.starts_with(" ("));
     if matches { Ok(()) } else { Err(format!("expected {expect}, got {got}")) }
+}
+
+fn permission(v: &Value) -> Result<(), String> {
+    let map = ResourcePermissions::from_json(&v["permissions"].to_string())
+        .map_err(|e| format!("cannot read permissions: {e}"))?;
+    let who = match &v["subject"] {
+        Value::Null => Who::Guest,
+        Value::String(id) => Who::User(id),
+        _ => return Err("`subject` is neither null nor text".to_owned()),
+    };
+    let decision = map.decide(who, text(v, "method")?, text(v, "resource")?);
+    let got = if decision.allowed { "allow" } else { "deny" };
+    let expect = text(v, "expect")?;
+    if got == expect {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {expect}, got {got} ({:?} by {:?} {:?})",
+            decision.kind, decision.subject, decision.key
+        ))
+    }
 }

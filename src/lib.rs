@@ -71,6 +71,7 @@ pub mod error;
 pub mod identity;
 pub mod jwt;
 pub mod keys;
+pub mod permissions;
 pub mod request;
 pub mod sigv4;
 pub mod store;

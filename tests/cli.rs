@@ -36,11 +36,11 @@ fn check_counts_unknown_kinds_and_bad_lines_as_failures() {
     let dir = std::env::temp_dir().join(format!("para-auth-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("mixed.jsonl");
-    std::fs::write(&file, "{\"kind\":\"permission\",\"id\":\"a\"}\nnot json\n").unwrap();
+    std::fs::write(&file, "{\"kind\":\"acl\",\"id\":\"a\"}\nnot json\n").unwrap();
     let output = run(&["check", file.to_str().unwrap()], b"");
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    assert!(text.contains("FAIL a: kind `permission` is not implemented yet"), "{text}");
+    assert!(text.contains("FAIL a: unknown kind `acl`"), "{text}");
     assert_eq!(text.lines().last(), Some("0 passed, 2 failed"));
 }
 

@@ -24,6 +24,11 @@ fn jwt_vectors_all_pass() {
 }
 
 #[test]
+fn permission_vectors_all_pass() {
+    run("tests/vectors/permissions.jsonl");
+}
+
+#[test]
 fn unreadable_lines_and_unknown_kinds_fail_without_crashing() {
     let report = run_file("not json\n{\"kind\":\"nope\",\"id\":\"x\"}\n{\"id\":\"y\"}\n");
     assert_eq!(report.passed, 0);

@@ -1,0 +1,168 @@
+//! The rules of Para's permission evaluator, one test each, named for the rule.
+
+use super::*;
+
+fn perms(json: &str) -> ResourcePermissions {
+    ResourcePermissions::from_json(json).unwrap()
+}
+
+fn allowed(p: &ResourcePermissions, who: Who<'_>, method: &str, path: &str) -> bool {
+    p.decide(who, method, path).allowed
+}
+
+const U: Who<'static> = Who::User("u1");
+
+#[test]
+fn empty_map_denies_everyone_but_admins() {
+    let p = perms("{}");
+    assert!(!allowed(&p, U, "GET", "posts"));
+    assert!(!allowed(&p, Who::Guest, "GET", "posts"));
+    assert!(allowed(&p, Who::Admin("root"), "DELETE", "posts"));
+    assert_eq!(p.decide(U, "GET", "posts").kind, Kind::DefaultDeny);
+}
+
+#[test]
+fn exact_key_decides_over_prefix() {
+    let p = perms(r#"{"u1": {"posts": ["GET", "POST"], "posts/1": ["GET"]}}"#);
+    assert!(!allowed(&p, U, "POST", "posts/1"), "posts/1 says GET only");
+    assert!(allowed(&p, U, "POST", "posts/2"), "posts covers posts/2");
+    let d = p.decide(U, "POST", "posts/2");
+    assert_eq!((d.kind, d.key), (Kind::Prefix, Some("posts")));
+}
+
+#[test]
+fn prefixes_match_whole_segments_only() {
+    let p = perms(r#"{"u1": {"post": ["*"]}}"#);
+    assert!(!allowed(&p, U, "GET", "posts/1"));
+    assert!(allowed(&p, U, "GET", "post/1"));
+    assert!(allowed(&p, U, "GET", "post/1/links/2"), "deeper paths too");
+}
+
+#[test]
+fn wildcard_covers_children_not_itself_and_longest_decides() {
+    let p = perms(r#"{"u1": {"posts/*": ["GET"], "posts/1/*": ["DELETE"]}}"#);
+    assert!(allowed(&p, U, "GET", "posts/1"));
+    assert!(allowed(&p, U, "GET", "posts/1/2") == false, "the longer posts/1/* decides");
+    assert!(allowed(&p, U, "DELETE", "posts/1/2"));
+    assert!(!allowed(&p, U, "GET", "posts"), "posts/* does not cover posts");
+    assert_eq!(p.decide(U, "DELETE", "posts/1/2").key, Some("posts/1/*"));
+}
+
+#[test]
+fn prefix_grants_count_before_any_wildcard_decides() {
+    // Para stops at the first X/* key in stored order; we let every prefix grant count first.
+    let p = perms(r#"{"u1": {"posts/*": ["-"], "posts": ["GET"]}}"#);
+    assert!(allowed(&p, U, "GET", "posts/1"));
+    assert!(!allowed(&p, U, "PUT", "posts/1"));
+}
+
+#[test]
+fn subject_star_key_is_the_last_resort_and_caps_everyone() {
+    let p = perms(r#"{"u1": {"*": ["GET"]}, "*": {"*": ["*"]}}"#);
+    assert!(allowed(&p, U, "GET", "anything/1"));
+    assert!(!allowed(&p, U, "POST", "anything/1"), "the user's own * caps what * gives");
+    assert!(allowed(&p, Who::User("u2"), "POST", "anything/1"));
+    assert_eq!(p.decide(U, "POST", "x").kind, Kind::Any);
+}
+
+#[test]
+fn explicit_denial_under_a_user_is_final() {
+    let p = perms(r#"{"u1": {"posts": ["-"]}, "*": {"posts": ["*"]}}"#);
+    assert!(!allowed(&p, U, "GET", "posts"));
+    // A `-` under `*` does not deny what `*`/`*` grants.
+    let p = perms(r#"{"*": {"posts": ["-"], "*": ["GET"]}}"#);
+    assert!(allowed(&p, U, "GET", "posts"));
+}
+
+#[test]
+fn everyone_grants_users_without_entries() {
+    let p = perms(r#"{"*": {"tags": ["GET"]}}"#);
+    assert!(allowed(&p, U, "GET", "tags"));
+    assert!(allowed(&p, U, "GET", "tags/x"));
+    assert!(!allowed(&p, U, "POST", "tags"));
+}
+
+#[test]
+fn guests_need_the_mark_as_well_as_the_method() {
+    let p = perms(r#"{"*": {"*": ["GET"], "posts": ["?"]}}"#);
+    assert!(allowed(&p, Who::Guest, "GET", "posts"), "method and mark from different keys");
+    assert!(!allowed(&p, Who::Guest, "GET", "tags"));
+    assert_eq!(p.decide(Who::Guest, "GET", "tags").kind, Kind::Guest);
+    // The mark under a user is dropped when loaded.
+    let p = perms(r#"{"u1": {"posts": ["?", "GET"]}}"#);
+    assert_eq!(p.get("u1", "posts").unwrap().names(), ["GET"]);
+}
+
+#[test]
+fn implicit_access_to_ones_own_path() {
+    let p = perms(r#"{"*": {"tags": ["GET"]}}"#);
+    for method in ["GET", "PATCH", "DELETE"] {
+        assert!(allowed(&p, U, method, "users/u1"), "{method}");
+        assert!(allowed(&p, U, method, "posts/u1"), "{method}, any type");
+    }
+    assert!(!allowed(&p, U, "PUT", "users/u1"));
+    assert!(!allowed(&p, U, "POST", "users/u1"));
+    assert!(!allowed(&p, U, "GET", "u1"), "a path with a type");
+    assert_eq!(p.decide(U, "GET", "users/u1").kind, Kind::SelfPath);
+    // Not when the map is empty, nor against an explicit denial.
+    assert!(!allowed(&perms("{}"), U, "GET", "users/u1"));
+    let p = perms(r#"{"u1": {"*": ["-"]}}"#);
+    assert!(!allowed(&p, U, "GET", "users/u1"));
+}
+
+#[test]
+fn any_method_includes_head_and_options_only_through_star() {
+    let p = perms(r#"{"u1": {"a": ["GET"], "b": ["*"]}}"#);
+    assert!(!allowed(&p, U, "HEAD", "a"));
+    assert!(allowed(&p, U, "HEAD", "b"));
+    assert!(allowed(&p, U, "OPTIONS", "b"));
+}
+
+#[test]
+fn paths_keep_dots_and_plus() {
+    let p = perms(r#"{"u1": {"v1.2/a+b": ["GET"]}}"#);
+    assert!(allowed(&p, U, "GET", "v1.2/a+b"));
+    assert!(!allowed(&p, U, "GET", "v12/a b"));
+}
+
+#[test]
+fn aliases_unknown_tokens_and_round_trip() {
+    let p = perms(
+        r#"{"u1": {"a": ["READ_ONLY"], "b": ["w"], "c": ["READ_WRITE"], "d": ["EMPTY"]}, "*": {"e": ["GUEST"]}}"#,
+    );
+    assert_eq!(p.get("u1", "a").unwrap().names(), ["GET"]);
+    assert_eq!(p.get("u1", "b").unwrap().names(), ["POST", "PUT", "PATCH", "DELETE"]);
+    assert_eq!(p.get("u1", "c").unwrap().names(), ["*"]);
+    assert_eq!(p.get("u1", "d").unwrap().names(), ["-"]);
+    assert_eq!(p.get("*", "e").unwrap().names(), ["?"]);
+    let err = ResourcePermissions::from_json(r#"{"u1": {"a": ["GET", "FETCH"]}}"#).unwrap_err();
+    assert_eq!(err, PermissionError::UnknownToken("FETCH".to_owned()));
+    assert!(ResourcePermissions::from_json(r#"{"u1": ["GET"]}"#).is_err());
+    assert_eq!(perms(&p.to_json()), p);
+}
+
+#[test]
+fn grant_and_revoke() {
+    let mut p = ResourcePermissions::new();
+    p.grant("u1", "/posts/", ["GET"]).unwrap();
+    assert!(allowed(&p, U, "GET", "posts/9"));
+    p.grant("u1", "posts", ["POST"]).unwrap();
+    assert!(allowed(&p, U, "POST", "posts"));
+    assert!(p.grant("u1", "posts", ["NOPE"]).is_err());
+    p.revoke("u1", Some("posts"));
+    assert!(!allowed(&p, U, "GET", "posts/9"));
+    assert!(p.is_empty());
+}
+
+#[test]
+fn own_is_reported_and_can_modify_follows_para() {
+    let p = perms(r#"{"u1": {"posts": ["GET", "OWN"]}}"#);
+    assert!(p.decide(U, "GET", "posts/3").own_only);
+    let obj = |id, creator, parent| ObjectRef { id, creator_id: creator, parent_id: parent };
+    assert!(can_modify("u1", obj("p1", Some("u1"), None)));
+    assert!(can_modify("u1", obj("p1", Some("u1:child"), None)));
+    assert!(!can_modify("u1", obj("p1", Some("u10"), None)));
+    assert!(can_modify("u1", obj("u1", None, None)));
+    assert!(can_modify("u1", obj("p1", None, Some("u1"))));
+    assert!(!can_modify("", obj("p1", Some(":x"), None)));
+}
