@@ -53,6 +53,9 @@ pub enum Error {
     /// The app or user is switched off.
     #[error("{0} is not active")]
     Inactive(&'static str),
+    /// The request carries no credentials at all (nor an access key).
+    #[error("no credentials")]
+    NoCredentials,
     /// The caller is known but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -103,6 +106,8 @@ pub enum Reason {
     SignInFailed,
     /// `forbidden`
     Forbidden,
+    /// `no_credentials`
+    NoCredentials,
     /// `config`
     Config,
     /// `store`
@@ -128,6 +133,7 @@ impl Reason {
             Reason::Inactive => "inactive",
             Reason::SignInFailed => "sign_in_failed",
             Reason::Forbidden => "forbidden",
+            Reason::NoCredentials => "no_credentials",
             Reason::Config => "config",
             Reason::Store => "store",
         }
@@ -159,6 +165,7 @@ impl Error {
             Error::Inactive(_) => Reason::Inactive,
             Error::SignIn(_) => Reason::SignInFailed,
             Error::Forbidden(_) => Reason::Forbidden,
+            Error::NoCredentials => Reason::NoCredentials,
             Error::Config(_) => Reason::Config,
             Error::Store(_) => Reason::Store,
         }
@@ -193,6 +200,7 @@ impl Error {
             Reason::NotYetValid => "the token is not valid yet",
             Reason::Inactive => "the app or user is not active",
             Reason::Forbidden => "forbidden",
+            Reason::NoCredentials => "credentials are required",
             Reason::SignInFailed => "sign-in failed",
             Reason::Config | Reason::Store => "the request could not be authenticated right now",
             _ => "the request could not be authenticated",

@@ -180,6 +180,26 @@ impl SecretKey {
     }
 }
 
+/// A new app's keys: its access key (the app id) and a fresh secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    /// `app:<id>`.
+    pub access_key: AccessKey,
+    /// 40 random bytes, 56 Base64 characters; shown once, then only stored.
+    pub secret_key: SecretKey,
+}
+
+/// Keys for the app `id` (normalised as Para does): the access key is the app
+/// id, the secret 40 bytes from the operating system's CSPRNG.
+///
+/// # Errors
+/// [`Error::Config`] for an id that normalises to nothing, or when the
+/// operating system gives no randomness.
+pub fn generate(id: &str) -> Result<KeyPair, Error> {
+    let app_id = AppId::new(id)?;
+    Ok(KeyPair { access_key: AccessKey::from(app_id), secret_key: SecretKey::generate()? })
+}
+
 /// Random bytes in an app secret.
 pub const APP_SECRET_BYTES: usize = 40;
 /// Random bytes in a user's token secret.
@@ -241,6 +261,15 @@ mod tests {
         assert_ne!(a, b);
         let token = SecretKey::random(TOKEN_SECRET_BYTES).unwrap();
         assert_eq!(token.expose_secret().len(), 44);
+    }
+
+    #[test]
+    fn generated_pairs_name_the_app() {
+        let pair = generate("My App").unwrap();
+        assert_eq!(pair.access_key.as_str(), "app:my-app");
+        assert_eq!(pair.secret_key.expose_secret().len(), 56);
+        assert!(generate("!!").is_err());
+        assert!(format!("{pair:?}").contains("SecretKey(..)"));
     }
 
     #[test]

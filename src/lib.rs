@@ -68,6 +68,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod error;
+pub mod gate;
 pub mod identity;
 pub mod jwt;
 pub mod keys;

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::error::Error;
 use crate::keys::{AccessKey, AppId, SecretKey};
+use crate::permissions::ResourcePermissions;
 use crate::time::Timestamp;
 
 /// A store failure: the request could not be decided (not "denied").
@@ -71,7 +72,12 @@ pub struct AppRecord {
     pub link_by_email: bool,
     /// Let users who signed up with a password sign in before verifying their email.
     pub allow_unverified_emails: bool,
+    /// What users and guests may do.
+    pub permissions: Arc<ResourcePermissions>,
 }
+
+/// The id of Para's root app, which refuses users and guests.
+pub const ROOT_APP_ID: &str = "app:para";
 
 /// A user token's default validity: a week.
 pub const DEFAULT_TOKEN_VALIDITY_SECS: u32 = 7 * 24 * 3600;
@@ -93,7 +99,19 @@ impl AppRecord {
             passwordless_key: None,
             link_by_email: false,
             allow_unverified_emails: false,
+            permissions: Arc::default(),
         }
+    }
+
+    /// The same record with these resource permissions.
+    pub fn with_permissions(mut self, permissions: ResourcePermissions) -> Self {
+        self.permissions = Arc::new(permissions);
+        self
+    }
+
+    /// Whether this is Para's root app (`app:para`).
+    pub fn is_root(&self) -> bool {
+        self.access_key.as_str() == ROOT_APP_ID
     }
 
     /// The app id, when the access key has Para's form `app:<id>`.
@@ -161,6 +179,8 @@ impl AppRecord {
     }
 }
 
+type Found = Result<Option<Arc<AppRecord>>, StoreError>;
+
 /// Apps and their secrets.
 pub trait AppStore: Send + Sync {
     /// The app whose access key is `access_key`, or `None`.
@@ -168,18 +188,29 @@ pub trait AppStore: Send + Sync {
     /// # Errors
     /// A [`StoreError`] when the backend fails; the request is then refused
     /// as undecidable, never allowed.
-    fn app(
-        &self,
-        access_key: &str,
-    ) -> impl Future<Output = Result<Option<Arc<AppRecord>>, StoreError>> + Send;
+    fn app(&self, access_key: &str) -> impl Future<Output = Found> + Send;
+
+    /// Replace the app's record by `change(current)`, atomically: two writers
+    /// never both win (a database does it in a transaction). `None` when
+    /// there is no such app.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the backend fails.
+    fn update<F>(&self, access_key: &str, change: F) -> impl Future<Output = Found> + Send
+    where
+        F: FnOnce(&AppRecord) -> AppRecord + Send;
 }
 
 impl<S: AppStore + ?Sized> AppStore for Arc<S> {
-    fn app(
-        &self,
-        access_key: &str,
-    ) -> impl Future<Output = Result<Option<Arc<AppRecord>>, StoreError>> + Send {
+    fn app(&self, access_key: &str) -> impl Future<Output = Found> + Send {
         (**self).app(access_key)
+    }
+
+    fn update<F>(&self, access_key: &str, change: F) -> impl Future<Output = Found> + Send
+    where
+        F: FnOnce(&AppRecord) -> AppRecord + Send,
+    {
+        (**self).update(access_key, change)
     }
 }
 
@@ -238,10 +269,19 @@ impl MemoryAppStore {
 }
 
 impl AppStore for MemoryAppStore {
-    fn app(
-        &self,
-        access_key: &str,
-    ) -> impl Future<Output = Result<Option<Arc<AppRecord>>, StoreError>> + Send {
+    fn app(&self, access_key: &str) -> impl Future<Output = Found> + Send {
         std::future::ready(Ok(self.get(access_key)))
+    }
+
+    fn update<F>(&self, access_key: &str, change: F) -> impl Future<Output = Found> + Send
+    where
+        F: FnOnce(&AppRecord) -> AppRecord + Send,
+    {
+        let mut apps = self.write();
+        let updated = apps.get_mut(access_key).map(|record| {
+            *record = Arc::new(change(record));
+            record.clone()
+        });
+        std::future::ready(Ok(updated))
     }
 }

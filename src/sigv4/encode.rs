@@ -142,6 +142,18 @@ pub(crate) fn decoded(raw: &[u8]) -> impl Iterator<Item = u8> + Clone + '_ {
     })
 }
 
+/// The UTF-8 text `raw` stands for, percent-decoded (`+` stays `+`);
+/// borrowed when there is nothing to decode. Call [`check_escapes`] first.
+pub(crate) fn decode_text(raw: &[u8]) -> Result<std::borrow::Cow<'_, str>, Malformed> {
+    use std::borrow::Cow;
+    if raw.contains(&b'%') {
+        let bytes = decoded(raw).collect();
+        Ok(Cow::Owned(String::from_utf8(bytes).map_err(|_| Malformed::NotUtf8)?))
+    } else {
+        Ok(Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| Malformed::NotUtf8)?))
+    }
+}
+
 /// The canonical (strict) encoding of what `raw` stands for, byte by byte.
 ///
 /// Used to compare query names and values in the order SigV4 sorts them,

@@ -19,8 +19,8 @@
 //! ```
 
 mod cache;
-mod canonical;
-mod encode;
+pub(crate) mod canonical;
+pub(crate) mod encode;
 mod parse;
 mod sign;
 mod verify;

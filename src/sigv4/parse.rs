@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::canonical::{MAX_TARGET, query_pairs, split_target};
-use super::encode::{check_escapes, decoded};
+use super::encode::{check_escapes, decode_text, decoded};
 use super::{ALGORITHM, MAX_PRESIGN_EXPIRES, Scope};
 use crate::error::{Error, Malformed};
 use crate::request::{RequestView, trim};
@@ -132,7 +132,7 @@ impl<'a> SignedRequest<'a> {
         }
         let get = |i: usize| -> Result<Cow<'a, str>, Error> {
             let raw = found[i].ok_or(Malformed::MissingParameter(PRESIGN_PARAMS[i]))?;
-            decode_text(raw)
+            Ok(decode_text(raw)?)
         };
 
         if get(0)? != ALGORITHM {
@@ -275,16 +275,6 @@ fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
 
 fn find(haystack: &[u8], byte: u8) -> Option<usize> {
     memchr::memchr(byte, haystack)
-}
-
-/// Percent-decode a query value that must be UTF-8 text.
-fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, Error> {
-    let text = if raw.contains(&b'%') {
-        Cow::Owned(String::from_utf8(decoded(raw).collect()).map_err(|_| Malformed::NotUtf8)?)
-    } else {
-        Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| Malformed::NotUtf8)?)
-    };
-    Ok(text)
 }
 
 fn parse_expires(text: &str) -> Result<u32, Error> {

@@ -1,0 +1,303 @@
+//! One call that takes a request and answers who is calling and whether they
+//! may do what they ask.
+//!
+//! [`Gate::check`] classifies the request by its credentials, authenticates
+//! it, checks the app's flags for every caller, derives the resource path,
+//! and authorises it. It fails closed: every path that is not a clear "yes"
+//! is an [`Error`] with its reason and HTTP status (400 malformed, 401
+//! unauthenticated, 403 forbidden, 500 when a store fails).
+//!
+//! | credentials | caller |
+//! |---|---|
+//! | `Authorization: AWS4-HMAC-SHA256 ...` or a presigned query | the app |
+//! | `Authorization: Bearer <super token>` | the app |
+//! | `Authorization: Bearer <user token>` | a user |
+//! | `Authorization: Anonymous app:id`, or `?accessKey=app:id` | a guest |
+//! | anything else | refused |
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::error::{Error, Malformed};
+use crate::jwt::{Subject, Tokens};
+use crate::permissions::{Kind, Who};
+use crate::request::{RequestView, trim};
+use crate::sigv4::canonical::{query_pairs, split_target};
+use crate::sigv4::encode::{check_escapes, decode_text};
+use crate::sigv4::{Verifier, VerifierConfig};
+use crate::store::{AppRecord, AppStore};
+use crate::time::Timestamp;
+use crate::users::{UserRecord, UserStore};
+
+/// Operations only an app may perform, whatever the permissions say.
+pub const APP_ONLY: &[&str] = &["_newkeys", "_setup", "_export", "_import"];
+
+/// How an app proved itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppProof {
+    /// A SigV4 signature (header or presigned).
+    Signature,
+    /// A super token.
+    SuperToken,
+}
+
+/// Who is calling, verified.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The app itself: full access to its own data.
+    App {
+        /// The app.
+        app: Arc<AppRecord>,
+        /// How it proved itself.
+        proof: AppProof,
+    },
+    /// A user of the app, with a valid user token.
+    User {
+        /// The app.
+        app: Arc<AppRecord>,
+        /// The user.
+        user: Arc<UserRecord>,
+    },
+    /// A public caller that named the app's access key.
+    Guest {
+        /// The app.
+        app: Arc<AppRecord>,
+    },
+}
+
+impl Caller {
+    /// The app the caller belongs to.
+    pub fn app(&self) -> &Arc<AppRecord> {
+        match self {
+            Caller::App { app, .. } | Caller::User { app, .. } | Caller::Guest { app } => app,
+        }
+    }
+}
+
+/// Why a request was allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grounds {
+    /// App callers may do anything in their app.
+    App,
+    /// Admins may do anything in their app.
+    Admin,
+    /// An entry of the resource permissions.
+    Permission {
+        /// Which rule decided.
+        kind: Kind,
+        /// The subject whose entry decided.
+        subject: Option<String>,
+        /// The key that decided.
+        key: Option<String>,
+        /// The entry says `OWN`: only the caller's own objects.
+        own_only: bool,
+    },
+}
+
+/// An allowed request. Only [`Gate::check`] builds one.
+#[derive(Debug, Clone)]
+pub struct Allowed {
+    caller: Caller,
+    resource: String,
+    grounds: Grounds,
+}
+
+impl Allowed {
+    /// Who is calling.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The resource path, relative to the API root, decoded (`posts/123`).
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    /// Why it was allowed.
+    pub fn grounds(&self) -> &Grounds {
+        &self.grounds
+    }
+}
+
+/// Credentials as found on the request, before any check.
+enum Credentials<'r> {
+    Signature,
+    Bearer(&'r str),
+    Guest(Cow<'r, str>),
+}
+
+/// Authenticates and authorises requests for the apps of one store.
+#[derive(Debug)]
+pub struct Gate<A, U> {
+    verifier: Verifier<Arc<A>>,
+    tokens: Tokens<Arc<A>, U>,
+}
+
+impl<A: AppStore, U: UserStore> Gate<A, U> {
+    /// A gate with Para's SigV4 settings.
+    pub fn new(apps: Arc<A>, users: U) -> Self {
+        Self::with_config(apps, users, VerifierConfig::para())
+    }
+
+    /// A gate with these SigV4 settings.
+    pub fn with_config(apps: Arc<A>, users: U, config: VerifierConfig) -> Self {
+        let verifier = Verifier::with_config(apps.clone(), config);
+        Gate { verifier, tokens: Tokens::new(apps, users) }
+    }
+
+    /// The SigV4 verifier.
+    pub fn verifier(&self) -> &Verifier<Arc<A>> {
+        &self.verifier
+    }
+
+    /// The token service.
+    pub fn tokens(&self) -> &Tokens<Arc<A>, U> {
+        &self.tokens
+    }
+
+    /// Who is calling, and may they do what they ask?
+    ///
+    /// # Errors
+    /// The reason the request is refused: `malformed` (400); `no_credentials`,
+    /// `unknown_key`, `signature_mismatch`, `bad_signature`, `expired`, ...
+    /// (401); `inactive` or `forbidden` (403); `store` (500).
+    pub async fn check<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        now: Timestamp,
+    ) -> Result<Allowed, Error> {
+        let caller = self.authenticate(request, now).await?;
+        let app = caller.app();
+        if !app.active {
+            return Err(Error::Inactive("app"));
+        }
+        let method = request.method();
+        if app.read_only && !is_read(method) {
+            return Err(Error::Forbidden("the app is read-only"));
+        }
+
+        let resource = resource_path(request.target())?;
+        let grounds = authorize(&caller, method, &resource)?;
+        Ok(Allowed { caller, resource, grounds })
+    }
+
+    async fn authenticate<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        now: Timestamp,
+    ) -> Result<Caller, Error> {
+        match classify(request)? {
+            Credentials::Signature => {
+                let verified = self.verifier.verify(request, now).await?;
+                Ok(Caller::App { app: verified.app().clone(), proof: AppProof::Signature })
+            }
+            Credentials::Bearer(token) => {
+                let verified = self.tokens.verify(token, None, now).await?;
+                let app = verified.app().clone();
+                Ok(match verified.subject() {
+                    Subject::User(user) => Caller::User { app, user: user.clone() },
+                    Subject::Super => Caller::App { app, proof: AppProof::SuperToken },
+                })
+            }
+            Credentials::Guest(key) => {
+                let app = self.tokens.apps().app(key.trim()).await.map_err(Error::Store)?;
+                Ok(Caller::Guest { app: app.ok_or(Error::UnknownKey)? })
+            }
+        }
+    }
+}
+
+/// Read the credentials a request carries.
+fn classify<R: RequestView + ?Sized>(request: &R) -> Result<Credentials<'_>, Error> {
+    let mut authorization = None;
+    for (name, value) in request.headers() {
+        if name.eq_ignore_ascii_case("authorization") && authorization.replace(value).is_some() {
+            return Err(Malformed::DuplicatePart("authorization").into());
+        }
+    }
+    let value = authorization.map(trim).filter(|v| !v.is_empty());
+    if let Some(value) = value {
+        let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        return match scheme {
+            s if s.starts_with("AWS4-") => Ok(Credentials::Signature),
+            s if s.eq_ignore_ascii_case("Bearer") && !rest.trim().is_empty() => {
+                Ok(Credentials::Bearer(rest.trim()))
+            }
+            s if s.eq_ignore_ascii_case("Anonymous") && !rest.trim().is_empty() => {
+                Ok(Credentials::Guest(Cow::Borrowed(rest.trim())))
+            }
+            _ => Err(Malformed::UnknownPart.into()),
+        };
+    }
+
+    let (_, query) = split_target(request.target());
+    let mut access_key = None;
+    for (name, value) in query_pairs(query) {
+        match name {
+            b"X-Amz-Signature" => return Ok(Credentials::Signature),
+            b"accessKey" => access_key = Some(value),
+            _ => {}
+        }
+    }
+    match access_key {
+        Some(raw) => {
+            check_escapes(raw)?;
+            Ok(Credentials::Guest(decode_text(raw)?))
+        }
+        None => Err(Error::NoCredentials),
+    }
+}
+
+/// The resource path: the path after the version segment (`/v1/posts/123` →
+/// `posts/123`), percent-decoded, without leading or trailing `/`.
+///
+/// # Errors
+/// [`Malformed::PercentEscape`] or [`Malformed::NotUtf8`].
+pub fn resource_path(target: &[u8]) -> Result<String, Error> {
+    let (path, _) = split_target(target);
+    check_escapes(path)?;
+    let path = decode_text(path)?;
+    let path = path.trim_matches('/');
+    let (first, rest) = path.split_once('/').unwrap_or((path, ""));
+    let is_version =
+        first.len() > 1 && first.starts_with('v') && first[1..].bytes().all(|b| b.is_ascii_digit());
+    let resource = if is_version { rest } else { path };
+    Ok(resource.trim_matches('/').to_owned())
+}
+
+fn is_read(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
+/// App callers may do anything; others need the root app's consent, the
+/// app-only list's, and the permissions'.
+fn authorize(caller: &Caller, method: &str, resource: &str) -> Result<Grounds, Error> {
+    let (app, who) = match caller {
+        Caller::App { .. } => return Ok(Grounds::App),
+        Caller::User { app, user } if user.is_admin() => (app, Who::Admin(&user.id)),
+        Caller::User { app, user } => (app, Who::User(&user.id)),
+        Caller::Guest { app } => (app, Who::Guest),
+    };
+    if app.is_root() {
+        return Err(Error::Forbidden("the root app serves apps only"));
+    }
+    let first = resource.split('/').next().unwrap_or_default();
+    if APP_ONLY.contains(&first) {
+        return Err(Error::Forbidden("only the app may do this"));
+    }
+    if let Who::Admin(_) = who {
+        return Ok(Grounds::Admin);
+    }
+
+    let decision = app.permissions.decide(who, method, resource);
+    if !decision.allowed {
+        return Err(Error::Forbidden("the resource permissions do not allow it"));
+    }
+    Ok(Grounds::Permission {
+        kind: decision.kind,
+        subject: decision.subject.map(str::to_owned),
+        key: decision.key.map(str::to_owned),
+        own_only: decision.own_only,
+    })
+}
