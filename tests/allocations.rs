@@ -37,7 +37,7 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 #[test]
-fn warm_verify_of_a_signed_get_does_not_allocate() {
+fn warm_verify_and_permission_decisions_do_not_allocate() {
     let key = AccessKey::new("app:myapp").unwrap();
     let secret =
         SecretKey::new("FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==").unwrap();
@@ -61,6 +61,23 @@ fn warm_verify_of_a_signed_get_does_not_allocate() {
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert!(verified.is_ok());
     assert_eq!(after - before, 0, "heap allocations during a warm verify");
+
+    // A permission decision allocates nothing either.
+    let permissions = para_auth::permissions::ResourcePermissions::from_json(
+        r#"{"*": {"posts": ["GET", "?"]}, "u1": {"docs": ["GET"], "files/*": ["PUT"], "*": ["*"]}}"#,
+    )
+    .unwrap();
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for (method, path) in [("GET", "docs/7/pages/2"), ("PUT", "files/a/b"), ("DELETE", "users/u1")]
+    {
+        std::hint::black_box(permissions.decide(
+            para_auth::permissions::Who::User("u1"),
+            method,
+            path,
+        ));
+    }
+    std::hint::black_box(permissions.decide(para_auth::permissions::Who::Guest, "GET", "posts"));
+    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "heap allocations during decisions");
 
     // The counter does count: a failing verify with diagnostics allocates its report.
     let store = MemoryAppStore::new();

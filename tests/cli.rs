@@ -125,8 +125,35 @@ fn token_verify_issue_and_inspect() {
 }
 
 #[test]
-fn check_runs_the_jwt_vectors() {
-    let output = run(&["check", "tests/vectors/sigv4.jsonl", "tests/vectors/jwt.jsonl"], b"");
+fn check_runs_every_vector_file() {
+    let files =
+        ["tests/vectors/sigv4.jsonl", "tests/vectors/jwt.jsonl", "tests/vectors/permissions.jsonl"];
+    let mut args = vec!["check"];
+    args.extend(files);
+    let output = run(&args, b"");
     assert!(output.status.success(), "{}", stdout(&output));
-    assert_eq!(stdout(&output).lines().last(), Some("190 passed, 0 failed"));
+    assert_eq!(stdout(&output).lines().last(), Some("250 passed, 0 failed"));
+}
+
+#[test]
+fn keys_new_and_perms_explain() {
+    let output = run(&["keys", "new", "My App"], b"");
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("accessKey: app:my-app"));
+    let secret = lines.next().unwrap().strip_prefix("secretKey: ").unwrap();
+    assert_eq!(secret.len(), 56);
+
+    let dir = std::env::temp_dir().join(format!("para-auth-perms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = dir.join("map.json");
+    std::fs::write(&map, r#"{"*": {"posts": ["GET", "?"]}, "u1": {"drafts/*": ["*", "OWN"]}}"#)
+        .unwrap();
+    let map = map.to_str().unwrap();
+    let output = run(&["perms", "explain", "--map", map, "u1", "PUT", "drafts/3"], b"");
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), "allow: Wildcard by \"u1\" \"drafts/*\" (OWN: own objects only)\n");
+    let output = run(&["perms", "explain", "--map", map, "-", "GET", "tags"], b"");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "deny: DefaultDeny\n");
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use para_auth::conformance::{Report, run_file};
 use para_auth::jwt::{self, Tokens};
+use para_auth::permissions::{ResourcePermissions, Who};
 use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, Verifier, VerifierConfig};
 use para_auth::store::{AppRecord, MemoryAppStore};
 use para_auth::users::{MemoryUserStore, UserRecord};
@@ -17,6 +18,9 @@ usage:
   para-auth token issue [OPTIONS]          issue a super token, or a user token with --user
   para-auth token verify [OPTIONS] TOKEN   verify a token: user:ID, super or invalid:REASON
   para-auth token inspect TOKEN            show a token's header and claims, NOT verified
+  para-auth keys new APP                   a fresh access key and secret for an app
+  para-auth perms explain --map FILE SUBJECT METHOD PATH
+                                           decide with a permission map; SUBJECT - is a guest
   para-auth check FILE...                  run conformance vectors (JSON Lines)
 
 options:
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
         Some("verify") => verify(&args[1..]),
         Some("check") => check(&args[1..]),
         Some("token") => token(&args[1..]),
+        Some("keys") => keys(&args[1..]),
+        Some("perms") => perms(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -68,6 +74,7 @@ struct Options {
     user: Option<String>,
     user_secret: Option<String>,
     idp: Option<String>,
+    map: Option<String>,
     positional: Vec<String>,
 }
 
@@ -87,6 +94,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--user" => o.user = Some(value()?),
             "--user-secret" => o.user_secret = Some(value()?),
             "--idp" => o.idp = Some(value()?),
+            "--map" => o.map = Some(value()?),
             "--presign" => {
                 o.presign = Some(value()?.parse().map_err(|_| "--presign takes seconds")?)
             }
@@ -308,4 +316,37 @@ fn token_inspect(token: &str) -> Result<ExitCode, String> {
     let json = serde_json::to_string_pretty(&claims).map_err(|e| e.to_string())?;
     println!("{json}");
     Ok(ExitCode::SUCCESS)
+}
+
+fn keys(args: &[String]) -> Result<ExitCode, String> {
+    let [command, app] = args else { return Err(USAGE.to_owned()) };
+    if command != "new" {
+        return Err(USAGE.to_owned());
+    }
+    let pair = para_auth::keys::generate(app).map_err(|e| e.to_string())?;
+    println!("accessKey: {}", pair.access_key);
+    println!("secretKey: {}", pair.secret_key.expose_secret());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn perms(args: &[String]) -> Result<ExitCode, String> {
+    let o = parse_options(args.get(1..).unwrap_or_default())?;
+    let (Some("explain"), [subject, method, path]) =
+        (args.first().map(String::as_str), o.positional.as_slice())
+    else {
+        return Err(USAGE.to_owned());
+    };
+    let file = o.map.as_deref().ok_or("--map FILE is required")?;
+    let json = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let map = ResourcePermissions::from_json(&json).map_err(|e| format!("{file}: {e}"))?;
+    let who = if subject == "-" { Who::Guest } else { Who::User(subject) };
+    let decision = map.decide(who, method, path);
+    let verdict = if decision.allowed { "allow" } else { "deny" };
+    let by = match (decision.subject, decision.key) {
+        (Some(subject), Some(key)) => format!(" by {subject:?} {key:?}"),
+        _ => String::new(),
+    };
+    let own = if decision.own_only { " (OWN: own objects only)" } else { "" };
+    println!("{verdict}: {:?}{by}{own}", decision.kind);
+    Ok(if decision.allowed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
