@@ -322,7 +322,7 @@ fn social_provider_and_linking_by_email_is_opt_in() {
         let by_github =
             block_on_ready(auth.sign_in("app:myapp", "github", "good:42:Ann@example.com", NOW))
                 .unwrap();
-        assert_eq!(by_github.user.identifiers.contains(&"gh:42".to_owned()), true);
+        assert!(by_github.user.identifiers.contains(&"gh:42".to_owned()));
         assert_eq!(
             by_github.user.id == by_password.user.id,
             link,

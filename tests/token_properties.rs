@@ -56,6 +56,14 @@ proptest! {
     }
 
     #[test]
+    fn issuing_at_any_time_never_panics(now in any::<i64>()) {
+        let (_, app, user) = stores("myapp", "1234");
+        let now = Timestamp::from_unix(now);
+        let _ = issue_user_token(&app, &user, None, now);
+        let _ = issue_super_token(&app, now);
+    }
+
+    #[test]
     fn no_input_panics(token in "\\PC{0,300}", raw in prop::collection::vec(any::<u8>(), 0..300)) {
         let (tokens, _, _) = stores("myapp", "1234");
         let now = Timestamp::from_unix(1_704_164_645);

@@ -194,24 +194,24 @@ fn issue(
     let app_id = app.app_id().ok_or(Error::Config("the app's access key is not an app id"))?;
     let (validity, hint) = lifetimes(app.token_validity_secs, app.refresh_interval_secs);
     let now = now.unix();
+    let out_of_range = || Error::Config("token times out of range");
+    let exp = now.checked_add(validity).ok_or_else(out_of_range)?;
+    let refresh =
+        now.checked_add(hint).and_then(|t| t.checked_mul(1000)).ok_or_else(out_of_range)?;
+    let expires = exp.checked_mul(1000).ok_or_else(out_of_range)?;
     let claims = Claims {
         sub: sub.map(str::to_owned),
         appid: app_id.as_str().to_owned(),
         idp: idp.map(str::to_owned),
         iat: Some(now),
         nbf: Some(now),
-        exp: Some(now + validity),
-        refresh: Some((now + hint) * 1000),
+        exp: Some(exp),
+        refresh: Some(refresh),
     };
     let payload =
         serde_json::to_vec(&claims).map_err(|_| Error::Config("claims do not serialise"))?;
     let access_token = jws::sign(Algorithm::HS256, HEADER, &payload, key);
-    Ok(IssuedToken {
-        access_token,
-        expires: (now + validity) * 1000,
-        refresh: (now + hint) * 1000,
-        claims,
-    })
+    Ok(IssuedToken { access_token, expires, refresh, claims })
 }
 
 /// Issue a user token with the user's current token secret.
