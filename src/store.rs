@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
+use sha2::{Digest, Sha256};
+
 use crate::error::Error;
 use crate::keys::{AccessKey, AppId, SecretKey};
 use crate::permissions::ResourcePermissions;
@@ -25,16 +27,36 @@ impl StoreError {
     }
 }
 
-/// A secret with a version that changes whenever the secret does.
+/// A secret and its version: a fingerprint of the secret itself.
 ///
-/// Caches of derived keys are keyed by the version, so a store must never
-/// reuse a version for another secret of the same access key.
+/// Caches of derived keys are keyed by the version. Because the version is
+/// derived from the secret (the first 8 bytes of its SHA-256), a cache can
+/// never serve a key derived from another secret, even when an app is
+/// deleted and created again, and every server computes the same version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionedSecret {
+    key: SecretKey,
+    version: u64,
+}
+
+impl VersionedSecret {
+    /// The secret with its fingerprint.
+    pub fn new(key: SecretKey) -> Self {
+        let digest = Sha256::digest(key.expose_secret().as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        VersionedSecret { key, version: u64::from_be_bytes(first) }
+    }
+
     /// The secret.
-    pub key: SecretKey,
-    /// Its version.
-    pub version: u64,
+    pub fn key(&self) -> &SecretKey {
+        &self.key
+    }
+
+    /// Its version (a fingerprint; it reveals nothing usable of the secret).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 /// The secret an app had before its last rotation, and until when it still counts.
@@ -85,11 +107,11 @@ pub const DEFAULT_TOKEN_VALIDITY_SECS: u32 = 7 * 24 * 3600;
 pub const DEFAULT_REFRESH_INTERVAL_SECS: u32 = 3600;
 
 impl AppRecord {
-    /// An active, writable app with its first secret (version 1).
+    /// An active, writable app with this secret.
     pub fn new(access_key: AccessKey, secret: SecretKey) -> Self {
         AppRecord {
             access_key,
-            secret: VersionedSecret { key: secret, version: 1 },
+            secret: VersionedSecret::new(secret),
             previous: None,
             active: true,
             read_only: false,
@@ -170,12 +192,11 @@ impl AppRecord {
     /// The record after a rotation to `secret` at `now`: the old secret stays
     /// valid for `grace_secs` seconds (none when `0`).
     pub fn rotated(&self, secret: SecretKey, now: Timestamp, grace_secs: u32) -> Self {
-        let version = self.secret.version.wrapping_add(1);
         let previous = (grace_secs > 0).then(|| PreviousSecret {
             secret: self.secret.clone(),
             valid_until: now.add_secs(i64::from(grace_secs)),
         });
-        AppRecord { secret: VersionedSecret { key: secret, version }, previous, ..self.clone() }
+        AppRecord { secret: VersionedSecret::new(secret), previous, ..self.clone() }
     }
 }
 

@@ -105,3 +105,16 @@ fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+#[test]
+fn an_app_created_again_with_a_new_secret_does_not_inherit_cached_keys() {
+    let verifier = setup();
+    let old = signed_with("old-secret", NOW);
+    block_on_ready(verifier.verify(&old, NOW)).unwrap(); // warms the cache for the old secret
+
+    verifier.store().remove("app:myapp");
+    verifier.store().insert(AppRecord::new(key(), SecretKey::new("brand-new").unwrap()));
+    let err = block_on_ready(verifier.verify(&old, NOW)).unwrap_err();
+    assert_eq!(err.reason(), Reason::SignatureMismatch);
+    block_on_ready(verifier.verify(&signed_with("brand-new", NOW), NOW)).unwrap();
+}

@@ -227,7 +227,7 @@ pub fn issue_user_token(
     idp: Option<&str>,
     now: Timestamp,
 ) -> Result<IssuedToken, Error> {
-    issue(app, &user_key(&app.secret.key, user), Some(&user.id), idp, now)
+    issue(app, &user_key(app.secret.key(), user), Some(&user.id), idp, now)
 }
 
 /// Issue a super token: the app's full access, signed with the app secret.
@@ -235,7 +235,7 @@ pub fn issue_user_token(
 /// # Errors
 /// [`Error::Config`] when the app's access key is not an app id.
 pub fn issue_super_token(app: &AppRecord, now: Timestamp) -> Result<IssuedToken, Error> {
-    issue(app, app.secret.key.expose_secret().as_bytes(), None, None, now)
+    issue(app, app.secret.key().expose_secret().as_bytes(), None, None, now)
 }
 
 /// How tokens are judged.
@@ -407,7 +407,7 @@ fn check_mac(
     user: Option<&UserRecord>,
     now: Timestamp,
 ) -> Result<bool, Error> {
-    let secrets = [Some(&app.secret.key), app.previous_at(now).map(|p| &p.key)];
+    let secrets = [Some(app.secret.key()), app.previous_at(now).map(|p| p.key())];
     let mut outcome = Err(Error::BadSignature);
     for (i, secret) in secrets.into_iter().enumerate() {
         let Some(secret) = secret else { continue };

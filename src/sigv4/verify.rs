@@ -336,7 +336,7 @@ impl<S: AppStore> Verifier<S> {
     ) -> Result<Option<bool>, Error> {
         let digest = canonical_digest(request, signed, payload.as_str(), self.config.rules)?;
         let previous = app.previous_at(now);
-        let keep = [Some(app.secret.version), previous.map(|p| p.version)];
+        let keep = [Some(app.secret.version()), previous.map(|p| p.version())];
 
         for (secret, is_previous) in [(Some(&app.secret), false), (previous, true)] {
             let Some(secret) = secret else { continue };
@@ -357,12 +357,12 @@ impl<S: AppStore> Verifier<S> {
     ) -> SigningKey {
         let access_key = signed.access_key();
         let date = signed.date().date_number();
-        if let Some(key) = self.cache.get(access_key, secret.version, date) {
+        if let Some(key) = self.cache.get(access_key, secret.version(), date) {
             return key;
         }
         let scope = signed.scope();
-        let key = SigningKey::derive(&secret.key, scope.date, scope.region, scope.service);
-        self.cache.put(access_key, keep, (secret.version, date), key.clone());
+        let key = SigningKey::derive(secret.key(), scope.date, scope.region, scope.service);
+        self.cache.put(access_key, keep, (secret.version(), date), key.clone());
         key
     }
 
