@@ -95,12 +95,10 @@ pub fn parse(token: &[u8]) -> Result<Parsed<'_>, Error> {
         return Err(Malformed::Token.into());
     };
 
-    let header_json = decode(header_seg)?;
-    let header: Header<'_> = serde_json::from_slice(&header_json).map_err(|_| Malformed::Token)?;
-    if header.crit.is_some() {
-        return Err(Malformed::Token.into());
-    }
-    let algorithm = header.alg.as_deref().and_then(Algorithm::from_name).ok_or(Error::Algorithm)?;
+    let algorithm = match common_header(header_seg) {
+        Some(algorithm) => algorithm,
+        None => read_header(header_seg)?,
+    };
 
     let payload = decode(payload_seg)?;
     let mut mac_bytes = [0u8; 64];
@@ -108,6 +106,31 @@ pub fn parse(token: &[u8]) -> Result<Parsed<'_>, Error> {
         URL_SAFE_NO_PAD.decode_slice(mac_seg, &mut mac_bytes).map_err(|_| Malformed::Token)?;
     let signing_input = &token[..header_seg.len() + 1 + payload_seg.len()];
     Ok(Parsed { algorithm, signing_input, payload, mac: mac_bytes, mac_len })
+}
+
+/// The headers almost every token has, as they are encoded: `{"alg":"HSxxx"}`
+/// and `{"alg":"HSxxx","typ":"JWT"}`. Matching the encoded bytes skips
+/// decoding and parsing JSON that would say the same.
+const COMMON_HEADERS: [(&[u8], Algorithm); 6] = [
+    (b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", Algorithm::HS256),
+    (b"eyJhbGciOiJIUzI1NiJ9", Algorithm::HS256),
+    (b"eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9", Algorithm::HS384),
+    (b"eyJhbGciOiJIUzM4NCJ9", Algorithm::HS384),
+    (b"eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9", Algorithm::HS512),
+    (b"eyJhbGciOiJIUzUxMiJ9", Algorithm::HS512),
+];
+
+fn common_header(segment: &[u8]) -> Option<Algorithm> {
+    COMMON_HEADERS.iter().find(|(encoded, _)| *encoded == segment).map(|(_, alg)| *alg)
+}
+
+fn read_header(segment: &[u8]) -> Result<Algorithm, Error> {
+    let header_json = decode(segment)?;
+    let header: Header<'_> = serde_json::from_slice(&header_json).map_err(|_| Malformed::Token)?;
+    if header.crit.is_some() {
+        return Err(Malformed::Token.into());
+    }
+    header.alg.as_deref().and_then(Algorithm::from_name).ok_or(Error::Algorithm)
 }
 
 /// Strict base64url without padding; trailing bits must be zero.
@@ -153,6 +176,19 @@ impl Parsed<'_> {
     }
 }
 
+impl Parsed<'_> {
+    /// Check an HS256 MAC with a keyed HMAC state prepared earlier (the key's
+    /// length was checked when the state was made). `false` for other algorithms.
+    pub(crate) fn verify_with_state(&self, keyed: &Hmac<Sha256>) -> bool {
+        if self.algorithm != Algorithm::HS256 {
+            return false;
+        }
+        let mut mac = keyed.clone();
+        mac.update(self.signing_input);
+        mac.verify_slice(&self.mac[..self.mac_len]).is_ok()
+    }
+}
+
 fn check<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], mac: &[u8]) -> bool {
     let Ok(mut m) = <M as hmac::digest::KeyInit>::new_from_slice(key) else { return false };
     m.update(input);
@@ -183,5 +219,21 @@ fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
         }
         // HMAC takes keys of any length: cannot fail.
         Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_headers_are_what_they_say() {
+        for (encoded, algorithm) in COMMON_HEADERS {
+            let json = URL_SAFE_NO_PAD.decode(encoded).unwrap();
+            let header: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            assert_eq!(header["alg"], algorithm.name());
+            assert!(header.get("typ").is_none_or(|t| t == "JWT"));
+            assert_eq!(read_header(encoded).unwrap(), algorithm);
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! (see [`jws::parse`]).
 
 pub mod jws;
+mod keys;
 
 use std::sync::Arc;
 
@@ -165,10 +166,11 @@ impl std::fmt::Debug for IssuedToken {
 /// The header of every token we issue.
 const HEADER: &[u8] = br#"{"alg":"HS256","typ":"JWT"}"#;
 
-/// The key of a user token: the app secret followed by the user's token secret.
-fn user_key(app_secret: &SecretKey, user: &UserRecord) -> zeroize::Zeroizing<Vec<u8>> {
+/// The key of a token: the app secret, followed for a user token by the
+/// user's token secret.
+fn token_key(app_secret: &SecretKey, user: Option<&UserRecord>) -> zeroize::Zeroizing<Vec<u8>> {
     let app = app_secret.expose_secret().as_bytes();
-    let own = user.token_secret.expose_secret().as_bytes();
+    let own = user.map_or(&[][..], |u| u.token_secret.expose_secret().as_bytes());
     let mut key = zeroize::Zeroizing::new(Vec::with_capacity(app.len() + own.len()));
     key.extend_from_slice(app);
     key.extend_from_slice(own);
@@ -227,7 +229,7 @@ pub fn issue_user_token(
     idp: Option<&str>,
     now: Timestamp,
 ) -> Result<IssuedToken, Error> {
-    issue(app, &user_key(app.secret.key(), user), Some(&user.id), idp, now)
+    issue(app, &token_key(app.secret.key(), Some(user)), Some(&user.id), idp, now)
 }
 
 /// Issue a super token: the app's full access, signed with the app secret.
@@ -251,12 +253,13 @@ pub struct Tokens<A, U> {
     apps: A,
     users: U,
     config: TokenConfig,
+    keys: keys::TokenKeys,
 }
 
 impl<A: AppStore, U: UserStore> Tokens<A, U> {
     /// Tokens over these stores, with no clock leeway.
     pub fn new(apps: A, users: U) -> Self {
-        Tokens { apps, users, config: TokenConfig::default() }
+        Tokens { apps, users, config: TokenConfig::default(), keys: keys::TokenKeys::default() }
     }
 
     /// The same, with this configuration.
@@ -303,7 +306,7 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
             Some(sub) => self.users.user(&app_id, sub).await.map_err(Error::Store)?,
             None => None,
         };
-        let previous_secret = check_mac(&parsed, &app, user.as_deref(), now)?;
+        let previous_secret = check_mac(&parsed, &self.keys, (&app_id, &app), user.as_ref(), now)?;
         self.check_times(&claims, now)?;
 
         let subject = match user {
@@ -400,22 +403,26 @@ pub fn check_times(
 }
 
 /// Check the MAC with the app's current secret, then its previous one in
-/// its grace window. `Ok(true)` when the previous secret matched.
+/// its grace window. `Ok(true)` when the previous secret matched. HS256
+/// with the current secret uses a cached keyed state.
 fn check_mac(
     parsed: &jws::Parsed<'_>,
-    app: &AppRecord,
-    user: Option<&UserRecord>,
+    keys: &keys::TokenKeys,
+    (app_id, app): (&AppId, &AppRecord),
+    user: Option<&Arc<UserRecord>>,
     now: Timestamp,
 ) -> Result<bool, Error> {
+    let cached = (parsed.algorithm == Algorithm::HS256)
+        .then(|| keys.keyed(app_id, &app.secret, user))
+        .flatten();
+    if cached.is_some_and(|keyed| parsed.verify_with_state(&keyed)) {
+        return Ok(false);
+    }
     let secrets = [Some(app.secret.key()), app.previous_at(now).map(|p| p.key())];
     let mut outcome = Err(Error::BadSignature);
     for (i, secret) in secrets.into_iter().enumerate() {
         let Some(secret) = secret else { continue };
-        let result = match user {
-            Some(user) => parsed.verify(&user_key(secret, user)),
-            None => parsed.verify(secret.expose_secret().as_bytes()),
-        };
-        match result {
+        match parsed.verify(&token_key(secret, user.map(|u| &**u))) {
             Ok(()) => return Ok(i == 1),
             Err(Error::BadSignature) => {}
             Err(other) => outcome = Err(other),
