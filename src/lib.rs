@@ -34,18 +34,24 @@
 //! # Architecture
 //!
 //! ```text
-//!   sigv4: canonical request (one writer for both directions), sign, presign,
-//!          parse (no key, no clock), verify (cheap checks, key lookup, MAC)
-//!     |
-//!   store: apps and their secrets behind an async trait, in memory by default
-//!   keys:  AppId, AccessKey, SecretKey        request: RequestView, OwnedRequest
-//!   time:  Timestamp (always an argument), SystemClock (the one clock read)
+//!            gate: request -> Caller (app | user | guest) -> Allowed, with grounds
+//!              |               |                  |                   |
+//!            sigv4            jwt            permissions          identity
+//!   canonical, sign,   issue, verify,    Para's map, compiled   providers behind
+//!   presign, parse,    refresh, revoke   index, decide with     a trait; sign-in
+//!   verify             (jws underneath)  the deciding entry     and sign-up
+//!              \               |                  |                   /
+//!   store (apps) and users: async traits, in memory by default
+//!   keys: AppId, AccessKey, SecretKey, generate    request: RequestView, OwnedRequest
+//!   time: Timestamp (always an argument), SystemClock (the one clock read)
 //!   error: one Error with a stable Reason and an HTTP status
 //! ```
 //!
-//! Dependencies point downwards only. The pure parts (canonicalise, sign,
-//! verify with a given record) are synchronous; the store is async, since it
-//! may be a database shared by many servers.
+//! Dependencies point downwards only: `sigv4`, `jwt` and `permissions` know
+//! nothing of each other, and `gate` combines them. The pure parts
+//! (canonicalise, sign, verify with a given record, decide a permission) are
+//! synchronous; the stores are async, since they may be a database shared by
+//! many servers.
 //!
 //! # Security model
 //!
