@@ -83,6 +83,8 @@ pub mod request;
 pub mod sigv4;
 pub mod store;
 pub mod time;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod users;
 
 pub mod conformance;

@@ -1,0 +1,383 @@
+//! A small Para-style server: the gate in front of an in-memory object API.
+//!
+//! Run with `cargo run --features tower --example server`. It listens on
+//! `PARA_ADDR` (default `127.0.0.1:8080`) with one app whose keys come from
+//! `PARA_ACCESS_KEY` and `PARA_SECRET_KEY`, or are generated and printed.
+//! Para's clients can talk to it: signed object calls under `/v1`, sign-in at
+//! `/jwt_auth`, key rotation at `/v1/_newkeys`, permissions at `/v1/_permissions`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Extension, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine as _;
+use para_auth::gate::{Allowed, Caller, Gate};
+use para_auth::identity::Auth;
+use para_auth::jwt::{IssuedToken, Tokens};
+use para_auth::permissions::ResourcePermissions;
+use para_auth::store::{AppRecord, AppStore, MemoryAppStore};
+use para_auth::tower::AuthLayer;
+use para_auth::users::{MemoryUserStore, UserRecord};
+use para_auth::{AccessKey, AppId, SecretKey, SystemClock, keys};
+use serde_json::{Value, json};
+
+type Apps = Arc<MemoryAppStore>;
+type Users = Arc<MemoryUserStore>;
+
+/// Objects by app, type and id: what the permissions guard.
+type Objects = Mutex<BTreeMap<(String, String, String), Value>>;
+
+struct Server {
+    auth: Auth<Apps, Users>,
+    apps: Apps,
+    objects: Objects,
+}
+
+type Shared = State<Arc<Server>>;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::var("PARA_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let (access_key, secret) = app_keys()?;
+    let apps: Apps = Arc::new(MemoryAppStore::new());
+    let users: Users = Arc::new(MemoryUserStore::new());
+    // The default app lets users sign up with an unverified email, so a newcomer can try it.
+    let record = AppRecord::new(access_key.clone(), secret).with_unverified_emails(true);
+    apps.insert(record.with_permissions(default_permissions()?));
+
+    let gate = Arc::new(Gate::new(apps.clone(), users.clone()));
+    let auth = Auth::new(Tokens::new(apps.clone(), users));
+    let server = Arc::new(Server { auth, apps, objects: Mutex::default() });
+
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!("para-auth example server on http://{addr} for {access_key}");
+    axum::serve(listener, router(server, gate)).await?;
+    Ok(())
+}
+
+/// Keys from the environment, or new ones, printed once.
+fn app_keys() -> Result<(AccessKey, SecretKey), para_auth::Error> {
+    match (std::env::var("PARA_ACCESS_KEY"), std::env::var("PARA_SECRET_KEY")) {
+        (Ok(key), Ok(secret)) => Ok((AccessKey::from(AppId::new(&key)?), SecretKey::new(secret)?)),
+        _ => {
+            let pair = keys::generate("myapp")?;
+            println!("PARA_ACCESS_KEY={}", pair.access_key);
+            println!("PARA_SECRET_KEY={}", pair.secret_key.expose_secret());
+            Ok((pair.access_key, pair.secret_key))
+        }
+    }
+}
+
+/// Every user may read and write its own objects' types; guests may read `public`.
+fn default_permissions() -> Result<ResourcePermissions, para_auth::permissions::PermissionError> {
+    ResourcePermissions::from_json(r#"{"*": {"notes": ["GET", "POST"], "public": ["GET", "?"]}}"#)
+}
+
+fn router(server: Arc<Server>, gate: Arc<Gate<MemoryAppStore, Users>>) -> Router {
+    let api = Router::new()
+        .route("/v1/_me", get(me))
+        .route("/v1/_newkeys", post(new_keys))
+        .route("/v1/_permissions", get(all_permissions))
+        .route("/v1/_permissions/{subject}", get(subject_permissions))
+        .route("/v1/_permissions/{subject}/{path}", put(grant).delete(revoke))
+        .route("/v1/{kind}", post(create).get(list))
+        .route("/v1/{kind}/{id}", get(read).put(replace).patch(update).delete(remove))
+        .layer(AuthLayer::new(gate));
+    Router::new()
+        .route("/jwt_auth", post(sign_in).get(refresh).delete(revoke_all))
+        .merge(api)
+        .with_state(server)
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"code": status.as_u16(), "message": message}))).into_response()
+}
+
+fn refused(e: &para_auth::Error) -> Response {
+    error(e.status(), e.public_message())
+}
+
+fn app_json(app: &AppRecord) -> Value {
+    json!({"id": app.access_key.as_str(), "type": "app", "appid": app.access_key.as_str(),
+           "active": app.active, "readOnly": app.read_only})
+}
+
+fn user_json(user: &UserRecord) -> Value {
+    json!({"id": user.id, "type": "user", "appid": user.app_id.as_str(),
+           "identifier": user.identifiers.first(), "email": user.email, "name": user.name,
+           "picture": user.picture, "groups": user.groups, "active": user.active})
+}
+
+fn jwt_json(jwt: &IssuedToken) -> Value {
+    json!({"access_token": jwt.access_token, "expires": jwt.expires, "refresh": jwt.refresh})
+}
+
+async fn me(Extension(allowed): Extension<Allowed>) -> Json<Value> {
+    Json(match allowed.caller() {
+        Caller::User { user, .. } => user_json(user),
+        caller => app_json(caller.app()),
+    })
+}
+
+async fn new_keys(State(s): Shared, Extension(allowed): Extension<Allowed>) -> Response {
+    let app = allowed.caller().app();
+    let Ok(secret) = SecretKey::generate() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
+    };
+    let shown = secret.expose_secret().to_owned();
+    let now = SystemClock::now();
+    match s.apps.update(app.access_key.as_str(), |r| r.rotated(secret, now, 0)).await {
+        Ok(Some(_)) => {
+            Json(json!({"accessKey": app.access_key.as_str(), "secretKey": shown})).into_response()
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such app"),
+    }
+}
+
+async fn sign_in(State(s): Shared, Json(body): Json<Value>) -> Response {
+    let field = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
+    let now = SystemClock::now();
+    match s.auth.sign_in(&field("appid"), &field("provider"), &field("token"), now).await {
+        Ok(signed) => Json(json!({"jwt": jwt_json(&signed.jwt), "user": user_json(&signed.user)}))
+            .into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::trim)
+}
+
+async fn refresh(State(s): Shared, headers: HeaderMap) -> Response {
+    let tokens = s.auth.tokens();
+    let now = SystemClock::now();
+    let Some(token) = bearer(&headers) else { return error(StatusCode::UNAUTHORIZED, "no token") };
+    let verified = match tokens.verify(token, None, now).await {
+        Ok(v) => v,
+        Err(e) => return refused(&e),
+    };
+    match tokens.refresh(&verified, now).await {
+        Ok(jwt) => {
+            let user = verified.user().map(|u| user_json(u)).unwrap_or(Value::Null);
+            Json(json!({"jwt": jwt_json(&jwt), "user": user})).into_response()
+        }
+        Err(e) => refused(&e),
+    }
+}
+
+async fn revoke_all(State(s): Shared, headers: HeaderMap) -> Response {
+    let tokens = s.auth.tokens();
+    let Some(token) = bearer(&headers) else { return error(StatusCode::UNAUTHORIZED, "no token") };
+    let verified = match tokens.verify(token, None, SystemClock::now()).await {
+        Ok(v) => v,
+        Err(e) => return refused(&e),
+    };
+    let Some(user) = verified.user() else {
+        return error(StatusCode::FORBIDDEN, "not a user token");
+    };
+    match tokens.revoke_all(verified.app_id(), &user.id).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => refused(&e),
+    }
+}
+
+/// The key of an object: the caller's app, the type and the id.
+fn object_key(allowed: &Allowed, kind: &str, id: &str) -> (String, String, String) {
+    (allowed.caller().app().access_key.as_str().to_owned(), kind.to_owned(), id.to_owned())
+}
+
+fn creator(allowed: &Allowed) -> Option<String> {
+    match allowed.caller() {
+        Caller::User { user, .. } => Some(user.id.clone()),
+        _ => None,
+    }
+}
+
+fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap_or_default();
+    (u64::from_le_bytes(bytes) >> 1).to_string()
+}
+
+async fn create(
+    State(s): Shared,
+    Extension(a): Extension<Allowed>,
+    Path(kind): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut object = if body.is_object() { body } else { json!({}) };
+    let id = object["id"].as_str().map_or_else(new_id, str::to_owned);
+    object["id"] = json!(id);
+    object["type"] = json!(kind);
+    object["appid"] = json!(a.caller().app().access_key.as_str());
+    object["timestamp"] = json!(SystemClock::now().unix() * 1000);
+    if let Some(creator) = creator(&a) {
+        object["creatorid"] = json!(creator);
+    }
+    s.objects
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(object_key(&a, &kind, &id), object.clone());
+    Json(object).into_response()
+}
+
+async fn list(
+    State(s): Shared,
+    Extension(a): Extension<Allowed>,
+    Path(kind): Path<String>,
+) -> Json<Value> {
+    let objects = s.objects.lock().unwrap_or_else(|p| p.into_inner());
+    let app = a.caller().app().access_key.as_str();
+    let items: Vec<&Value> =
+        objects.iter().filter(|((p, k, _), _)| p == app && *k == kind).map(|(_, v)| v).collect();
+    Json(json!({"items": items, "totalHits": items.len(), "page": 1}))
+}
+
+async fn read(
+    State(s): Shared,
+    Extension(a): Extension<Allowed>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
+    let objects = s.objects.lock().unwrap_or_else(|p| p.into_inner());
+    match objects.get(&object_key(&a, &kind, &id)) {
+        Some(object) => Json(object.clone()).into_response(),
+        None => error(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+async fn replace(
+    state: Shared,
+    a: Extension<Allowed>,
+    path: Path<(String, String)>,
+    body: Json<Value>,
+) -> Response {
+    write(state, a, path, body, false).await
+}
+
+async fn update(
+    state: Shared,
+    a: Extension<Allowed>,
+    path: Path<(String, String)>,
+    body: Json<Value>,
+) -> Response {
+    write(state, a, path, body, true).await
+}
+
+async fn write(
+    State(s): Shared,
+    Extension(a): Extension<Allowed>,
+    Path((kind, id)): Path<(String, String)>,
+    Json(body): Json<Value>,
+    merge: bool,
+) -> Response {
+    let mut objects = s.objects.lock().unwrap_or_else(|p| p.into_inner());
+    let key = object_key(&a, &kind, &id);
+    let Some(object) = objects.get_mut(&key) else {
+        return error(StatusCode::NOT_FOUND, "not found");
+    };
+    let kept = json!({"id": id, "type": kind, "appid": object["appid"], "timestamp": object["timestamp"], "creatorid": object["creatorid"]});
+    if !merge {
+        *object = json!({});
+    }
+    for (field, value) in
+        body.as_object().into_iter().flatten().chain(kept.as_object().into_iter().flatten())
+    {
+        object[field] = value.clone();
+    }
+    object["updated"] = json!(SystemClock::now().unix() * 1000);
+    Json(object.clone()).into_response()
+}
+
+async fn remove(
+    State(s): Shared,
+    Extension(a): Extension<Allowed>,
+    Path((kind, id)): Path<(String, String)>,
+) -> StatusCode {
+    s.objects.lock().unwrap_or_else(|p| p.into_inner()).remove(&object_key(&a, &kind, &id));
+    StatusCode::OK
+}
+
+fn permissions_json(app: &AppRecord, subject: Option<&str>) -> Value {
+    let all: Value = serde_json::from_str(&app.permissions.to_json()).unwrap_or_default();
+    match subject {
+        Some(subject) => all.get(subject).cloned().unwrap_or_else(|| json!({})),
+        None => all,
+    }
+}
+
+async fn all_permissions(Extension(a): Extension<Allowed>) -> Json<Value> {
+    Json(permissions_json(a.caller().app(), None))
+}
+
+async fn subject_permissions(
+    Extension(a): Extension<Allowed>,
+    Path(subject): Path<String>,
+) -> Json<Value> {
+    Json(permissions_json(a.caller().app(), Some(&subject)))
+}
+
+/// The resource path of `/v1/_permissions/{subject}/{path}`: URL-safe Base64
+/// as Para's clients send it, or standard Base64.
+fn decode_path(encoded: &str) -> Option<String> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    let trimmed = encoded.trim_end_matches('=');
+    let padded = format!("{trimmed}{}", "=".repeat((4 - trimmed.len() % 4) % 4));
+    let bytes = URL_SAFE.decode(&padded).or_else(|_| STANDARD.decode(&padded)).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+async fn change_permissions(
+    s: &Server,
+    a: &Allowed,
+    edit: impl FnOnce(&mut ResourcePermissions) -> Result<(), String> + Send,
+) -> Response {
+    if !matches!(a.caller(), Caller::App { .. }) {
+        return error(StatusCode::FORBIDDEN, "only the app may change permissions");
+    }
+    let app = a.caller().app();
+    let mut permissions = (*app.permissions).clone();
+    if let Err(message) = edit(&mut permissions) {
+        return error(StatusCode::BAD_REQUEST, &message);
+    }
+    let shown = serde_json::from_str::<Value>(&permissions.to_json()).unwrap_or_default();
+    match s.apps.update(app.access_key.as_str(), |r| r.clone().with_permissions(permissions)).await
+    {
+        Ok(Some(_)) => Json(shown).into_response(),
+        _ => error(StatusCode::NOT_FOUND, "no such app"),
+    }
+}
+
+async fn grant(
+    State(s): Shared,
+    Extension(a): Extension<Allowed>,
+    Path((subject, path)): Path<(String, String)>,
+    Json(tokens): Json<Vec<String>>,
+) -> Response {
+    let Some(resource) = decode_path(&path) else {
+        return error(StatusCode::BAD_REQUEST, "path is not Base64");
+    };
+    change_permissions(&s, &a, |p| {
+        p.grant(&subject, &resource, tokens.iter().map(String::as_str)).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+async fn revoke(
+    State(s): Shared,
+    Extension(a): Extension<Allowed>,
+    Path((subject, path)): Path<(String, String)>,
+) -> Response {
+    let Some(resource) = decode_path(&path) else {
+        return error(StatusCode::BAD_REQUEST, "path is not Base64");
+    };
+    change_permissions(&s, &a, |p| {
+        p.revoke(&subject, Some(&resource));
+        Ok(())
+    })
+    .await
+}
