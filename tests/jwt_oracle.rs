@@ -151,13 +151,13 @@ fn assert_bad_signature(token: &str, key: &[u8], what: &str) {
 /// A user token's key as Para defines it: the app secret's text, then the user's
 /// token secret's.
 fn user_key(app: &AppRecord, user: &UserRecord) -> Vec<u8> {
-    let app_secret = app.secret.key.expose_secret();
+    let app_secret = app.secret.key().expose_secret();
     [app_secret, user.token_secret.expose_secret()].concat().into_bytes()
 }
 
 /// A super token's key: the app secret's text.
 fn super_key(app: &AppRecord) -> Vec<u8> {
-    app.secret.key.expose_secret().as_bytes().to_vec()
+    app.secret.key().expose_secret().as_bytes().to_vec()
 }
 
 /// The key with its last bit flipped.

@@ -55,12 +55,18 @@ impl Service<Request<Full<Bytes>>> for Inner {
     }
 }
 
-fn service(
-    limit: usize,
-) -> (
-    impl Service<Request<Full<Bytes>>, Response = Response<Full<Bytes>>, Error = Infallible>,
-    Arc<Mutex<Seen>>,
-) {
+/// A service as the layer makes it, over [`Inner`].
+trait Layered:
+    Service<Request<Full<Bytes>>, Response = Response<Full<Bytes>>, Error = Infallible>
+{
+}
+
+impl<T> Layered for T where
+    T: Service<Request<Full<Bytes>>, Response = Response<Full<Bytes>>, Error = Infallible>
+{
+}
+
+fn service(limit: usize) -> (impl Layered, Arc<Mutex<Seen>>) {
     let apps = Arc::new(MemoryAppStore::new());
     let key = AccessKey::new("app:myapp").unwrap();
     apps.insert(AppRecord::new(key, SecretKey::new(SECRET).unwrap()));

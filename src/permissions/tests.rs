@@ -42,7 +42,7 @@ fn prefixes_match_whole_segments_only() {
 fn wildcard_covers_children_not_itself_and_longest_decides() {
     let p = perms(r#"{"u1": {"posts/*": ["GET"], "posts/1/*": ["DELETE"]}}"#);
     assert!(allowed(&p, U, "GET", "posts/1"));
-    assert!(allowed(&p, U, "GET", "posts/1/2") == false, "the longer posts/1/* decides");
+    assert!(!allowed(&p, U, "GET", "posts/1/2"), "the longer posts/1/* decides");
     assert!(allowed(&p, U, "DELETE", "posts/1/2"));
     assert!(!allowed(&p, U, "GET", "posts"), "posts/* does not cover posts");
     assert_eq!(p.decide(U, "DELETE", "posts/1/2").key, Some("posts/1/*"));
