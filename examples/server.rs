@@ -5,6 +5,10 @@
 //! `PARA_ACCESS_KEY` and `PARA_SECRET_KEY`, or are generated and printed.
 //! Para's clients can talk to it: signed object calls under `/v1`, sign-in at
 //! `/jwt_auth`, key rotation at `/v1/_newkeys`, permissions at `/v1/_permissions`.
+//!
+//! With `PARA_BARE_ROUTES=1` it also serves `GET /bare/v1/{type}/{id}`: the
+//! same read as `GET /v1/{type}/{id}` for the one app, outside the auth
+//! layer, so a load test can measure what the layer costs (`scripts/load.sh`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +39,8 @@ struct Server {
     auth: Auth<Apps, Users>,
     apps: Apps,
     objects: Objects,
+    /// The app whose objects the bare routes read.
+    app: AccessKey,
 }
 
 type Shared = State<Arc<Server>>;
@@ -51,7 +57,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let gate = Arc::new(Gate::new(apps.clone(), users.clone()));
     let auth = Auth::new(Tokens::new(apps.clone(), users));
-    let server = Arc::new(Server { auth, apps, objects: Mutex::default() });
+    let app = access_key.clone();
+    let server = Arc::new(Server { auth, apps, objects: Mutex::default(), app });
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("para-auth example server on http://{addr} for {access_key}");
@@ -87,10 +94,12 @@ fn router(server: Arc<Server>, gate: Arc<Gate<MemoryAppStore, Users>>) -> Router
         .route("/v1/{kind}", post(create).get(list))
         .route("/v1/{kind}/{id}", get(read).put(replace).patch(update).delete(remove))
         .layer(AuthLayer::new(gate));
-    Router::new()
-        .route("/jwt_auth", post(sign_in).get(refresh).delete(revoke_all))
-        .merge(api)
-        .with_state(server)
+    let mut router =
+        Router::new().route("/jwt_auth", post(sign_in).get(refresh).delete(revoke_all)).merge(api);
+    if std::env::var("PARA_BARE_ROUTES").is_ok_and(|v| v == "1") {
+        router = router.route("/bare/v1/{kind}/{id}", get(bare_read));
+    }
+    router.with_state(server)
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -243,8 +252,17 @@ async fn read(
     Extension(a): Extension<Allowed>,
     Path((kind, id)): Path<(String, String)>,
 ) -> Response {
+    read_object(&s, object_key(&a, &kind, &id))
+}
+
+/// `read` for the one app, with no caller: the load test's baseline.
+async fn bare_read(State(s): Shared, Path((kind, id)): Path<(String, String)>) -> Response {
+    read_object(&s, (s.app.as_str().to_owned(), kind, id))
+}
+
+fn read_object(s: &Server, key: (String, String, String)) -> Response {
     let objects = s.objects.lock().unwrap_or_else(|p| p.into_inner());
-    match objects.get(&object_key(&a, &kind, &id)) {
+    match objects.get(&key) {
         Some(object) => Json(object.clone()).into_response(),
         None => error(StatusCode::NOT_FOUND, "not found"),
     }

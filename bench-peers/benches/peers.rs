@@ -14,7 +14,7 @@
 //!   prefixes as ancestors). The request is built inside the timing.
 //! - `permissions/casbin/{exact,child,miss}`: casbin with a `keyMatch` model
 //!   and the grants as policy rows in memory; it scans the rows in order, so
-//!   its group takes ten samples only.
+//!   its cases take ten flat samples only.
 //!
 //! Run: `cargo bench` in this directory.
 
@@ -26,7 +26,7 @@ mod scenario;
 use std::hint::black_box;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 
 use para_auth::permissions::{ResourcePermissions, Who};
 use scenario::{METHOD, Query};
@@ -81,8 +81,8 @@ fn bench_peers(c: &mut Criterion) {
     );
     bench_engine(&mut group, "cedar", &queries, our_answer, |user, path| cedar.allows(user, path));
 
-    // A decision scans up to 170 thousand rows: ten samples are plenty.
-    group.sample_size(10);
+    // A decision scans up to 170 thousand rows: ten flat samples are plenty.
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
     bench_engine(&mut group, "casbin", &queries, our_answer, |user, path| {
         casbin.allows(user, path)
     });
