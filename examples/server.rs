@@ -102,6 +102,23 @@ fn router(server: Arc<Server>, gate: Arc<Gate<MemoryAppStore, Users>>) -> Router
     router.with_state(server)
 }
 
+/// A JSON body, whatever its `Content-Type` says: Para reads the raw body, and
+/// its Python client sends none.
+struct AnyJson<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for AnyJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|_| error(StatusCode::BAD_REQUEST, "the body is not JSON"))?;
+        Ok(AnyJson(value))
+    }
+}
+
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"code": status.as_u16(), "message": message}))).into_response()
 }
@@ -147,7 +164,7 @@ async fn new_keys(State(s): Shared, Extension(allowed): Extension<Allowed>) -> R
     }
 }
 
-async fn sign_in(State(s): Shared, Json(body): Json<Value>) -> Response {
+async fn sign_in(State(s): Shared, AnyJson(body): AnyJson<Value>) -> Response {
     let field = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
     let now = SystemClock::now();
     match s.auth.sign_in(&field("appid"), &field("provider"), &field("token"), now).await {
@@ -217,7 +234,7 @@ async fn create(
     State(s): Shared,
     Extension(a): Extension<Allowed>,
     Path(kind): Path<String>,
-    Json(body): Json<Value>,
+    AnyJson(body): AnyJson<Value>,
 ) -> Response {
     let mut object = if body.is_object() { body } else { json!({}) };
     let id = object["id"].as_str().map_or_else(new_id, str::to_owned);
@@ -272,7 +289,7 @@ async fn replace(
     state: Shared,
     a: Extension<Allowed>,
     path: Path<(String, String)>,
-    body: Json<Value>,
+    body: AnyJson<Value>,
 ) -> Response {
     write(state, a, path, body, false).await
 }
@@ -281,7 +298,7 @@ async fn update(
     state: Shared,
     a: Extension<Allowed>,
     path: Path<(String, String)>,
-    body: Json<Value>,
+    body: AnyJson<Value>,
 ) -> Response {
     write(state, a, path, body, true).await
 }
@@ -290,11 +307,17 @@ async fn write(
     State(s): Shared,
     Extension(a): Extension<Allowed>,
     Path((kind, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    AnyJson(body): AnyJson<Value>,
     merge: bool,
 ) -> Response {
     let mut objects = s.objects.lock().unwrap_or_else(|p| p.into_inner());
     let key = object_key(&a, &kind, &id);
+    if !merge && !objects.contains_key(&key) {
+        // PUT creates or overwrites, as Para does.
+        let fresh = json!({"id": id, "type": kind, "appid": a.caller().app().access_key.as_str(),
+            "timestamp": SystemClock::now().unix() * 1000, "creatorid": creator(&a)});
+        objects.insert(key.clone(), fresh);
+    }
     let Some(object) = objects.get_mut(&key) else {
         return error(StatusCode::NOT_FOUND, "not found");
     };
@@ -352,6 +375,7 @@ fn decode_path(encoded: &str) -> Option<String> {
 async fn change_permissions(
     s: &Server,
     a: &Allowed,
+    subject: &str,
     edit: impl FnOnce(&mut ResourcePermissions) -> Result<(), String> + Send,
 ) -> Response {
     if !matches!(a.caller(), Caller::App { .. }) {
@@ -362,7 +386,8 @@ async fn change_permissions(
     if let Err(message) = edit(&mut permissions) {
         return error(StatusCode::BAD_REQUEST, &message);
     }
-    let shown = serde_json::from_str::<Value>(&permissions.to_json()).unwrap_or_default();
+    let all = serde_json::from_str::<Value>(&permissions.to_json()).unwrap_or_default();
+    let shown = all.get(subject).cloned().unwrap_or_else(|| json!({}));
     match s.apps.update(app.access_key.as_str(), |r| r.clone().with_permissions(permissions)).await
     {
         Ok(Some(_)) => Json(shown).into_response(),
@@ -374,12 +399,12 @@ async fn grant(
     State(s): Shared,
     Extension(a): Extension<Allowed>,
     Path((subject, path)): Path<(String, String)>,
-    Json(tokens): Json<Vec<String>>,
+    AnyJson(tokens): AnyJson<Vec<String>>,
 ) -> Response {
     let Some(resource) = decode_path(&path) else {
         return error(StatusCode::BAD_REQUEST, "path is not Base64");
     };
-    change_permissions(&s, &a, |p| {
+    change_permissions(&s, &a, &subject, |p| {
         p.grant(&subject, &resource, tokens.iter().map(String::as_str)).map_err(|e| e.to_string())
     })
     .await
@@ -393,7 +418,7 @@ async fn revoke(
     let Some(resource) = decode_path(&path) else {
         return error(StatusCode::BAD_REQUEST, "path is not Base64");
     };
-    change_permissions(&s, &a, |p| {
+    change_permissions(&s, &a, &subject, |p| {
         p.revoke(&subject, Some(&resource));
         Ok(())
     })

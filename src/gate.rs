@@ -81,6 +81,9 @@ pub enum Grounds {
     App,
     /// Admins may do anything in their app.
     Admin,
+    /// Any user may read itself (`_me`) and its own permissions
+    /// (`GET _permissions/<own id>`), as in Para.
+    Own,
     /// An entry of the resource permissions.
     Permission {
         /// Which rule decided.
@@ -288,6 +291,12 @@ fn authorize(caller: &Caller, method: &str, resource: &str) -> Result<Grounds, E
     }
     if let Who::Admin(_) = who {
         return Ok(Grounds::Admin);
+    }
+    if let Who::User(id) = who {
+        let own_permissions = resource.strip_prefix("_permissions/") == Some(id);
+        if resource == "_me" || (method == "GET" && own_permissions) {
+            return Ok(Grounds::Own);
+        }
     }
 
     let decision = app.permissions.decide(who, method, resource);

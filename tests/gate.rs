@@ -112,6 +112,18 @@ fn users_get_what_the_permissions_say() {
     assert!(matches!(allowed.grounds(), Grounds::Permission { kind: Kind::Exact, .. }));
 
     assert!(w.check(&bearer("PUT", "/v1/drafts/7", &token)).is_ok());
+    let me = w.check(&bearer("GET", "/v1/_me", &token)).unwrap();
+    assert_eq!(me.grounds(), &Grounds::Own, "any user may read itself");
+    assert_eq!(
+        w.check(&bearer("GET", "/v1/_permissions/u1", &token)).unwrap().grounds(),
+        &Grounds::Own
+    );
+    assert_eq!(
+        reason(w.check(&bearer("GET", "/v1/_permissions/u2", &token))),
+        (Reason::Forbidden, 403)
+    );
+    let guest_me = OwnedRequest::new("GET", "/v1/_me?accessKey=app:myapp");
+    assert_eq!(reason(w.check(&guest_me)), (Reason::Forbidden, 403));
     assert!(w.check(&bearer("GET", "/v1/users/u1", &token)).is_ok(), "one's own path");
     assert_eq!(reason(w.check(&bearer("DELETE", "/v1/posts", &token))), (Reason::Forbidden, 403));
     assert_eq!(reason(w.check(&bearer("GET", "/v1/secrets", &token))), (Reason::Forbidden, 403));
