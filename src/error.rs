@@ -68,6 +68,9 @@ pub enum Error {
     /// The key store failed; the request could not be decided.
     #[error("store failed")]
     Store(#[source] crate::store::StoreError),
+    /// A permission map that cannot be read, with what is wrong in it.
+    #[error("invalid resource permissions")]
+    Permissions(#[from] crate::permissions::PermissionError),
 }
 
 /// A stable, machine-readable code for an [`Error`].
@@ -168,6 +171,7 @@ impl Error {
             Error::NoCredentials => Reason::NoCredentials,
             Error::Config(_) => Reason::Config,
             Error::Store(_) => Reason::Store,
+            Error::Permissions(_) => Reason::Config,
         }
     }
 

@@ -74,7 +74,11 @@ struct Entry {
 
 #[derive(Debug, Clone, Default)]
 struct Subject {
+    /// Every key, and every whole-segment prefix of a key (as an empty
+    /// entry), so a walk down a path can stop at the first prefix absent.
     entries: FxHashMap<Box<str>, Entry>,
+    /// The longest key: no longer prefix of a path can match.
+    max_key_len: usize,
     /// The `*` key.
     any: Option<MethodSet>,
     /// Each `X/*` key as written, for explanations.
@@ -108,26 +112,8 @@ type Grant<'i> = (bool, Kind, Option<&'i str>, MethodSet);
 
 impl Index {
     pub(super) fn compile(map: &BTreeMap<String, BTreeMap<String, MethodSet>>) -> Self {
-        let mut subjects = FxHashMap::default();
-        for (name, resources) in map {
-            let mut subject = Subject::default();
-            for (resource, &set) in resources {
-                if resource == "*" {
-                    subject.any = Some(set);
-                } else if let Some(base) = resource.strip_suffix("/*") {
-                    subject.entries.entry(base.into()).or_insert_with(Entry::default).wildcard =
-                        Some(set);
-                    subject.wildcard_keys.insert(base.into(), resource.as_str().into());
-                } else {
-                    subject
-                        .entries
-                        .entry(resource.as_str().into())
-                        .or_insert_with(Entry::default)
-                        .exact = Some(set);
-                }
-            }
-            subjects.insert(name.as_str().into(), subject);
-        }
+        let subjects =
+            map.iter().map(|(name, keys)| (name.as_str().into(), Subject::compile(keys))).collect();
         let empty = map.values().all(BTreeMap::is_empty);
         Index { subjects, empty }
     }
@@ -145,8 +131,9 @@ impl Index {
         let user = user_id.and_then(|id| self.subjects.get_key_value(id));
         let everyone = self.subjects.get_key_value(EVERYONE);
 
-        if let Some(denied) = user.and_then(|user| explicit_denial(user, path, want)) {
-            return denied;
+        // A user's own exact key, or a `*` key refusing, decides at once.
+        if let Some(settled) = user.and_then(|user| own_exact_or_denial(user, path, want)) {
+            return settled;
         }
         let decision = match user {
             Some(user) => allowed(user, everyone, path, want),
@@ -160,21 +147,67 @@ impl Index {
     }
 }
 
+impl Subject {
+    fn compile(keys: &BTreeMap<String, MethodSet>) -> Self {
+        let mut subject = Subject::default();
+        for (resource, &set) in keys {
+            if resource == "*" {
+                subject.any = Some(set);
+                continue;
+            }
+            let (base, wildcard) = match resource.strip_suffix("/*") {
+                Some(base) => (base, true),
+                None => (resource.as_str(), false),
+            };
+            let entry = subject.entries.entry(base.into()).or_default();
+            if wildcard {
+                entry.wildcard = Some(set);
+                subject.wildcard_keys.insert(base.into(), resource.as_str().into());
+            } else {
+                entry.exact = Some(set);
+            }
+            subject.max_key_len = subject.max_key_len.max(base.len());
+            for (slash, _) in base.match_indices('/') {
+                subject.entries.entry(base[..slash].into()).or_default();
+            }
+        }
+        subject
+    }
+
+    /// The exact key equal to `path`, if any.
+    fn exact<'i>(&'i self, path: &str) -> Option<(&'i str, MethodSet)> {
+        if path.len() > self.max_key_len {
+            return None;
+        }
+        let (key, entry) = self.entries.get_key_value(path)?;
+        entry.exact.map(|set| (&**key, set))
+    }
+}
+
 type Named<'i> = (&'i Box<str>, &'i Subject);
 
 /// `grants(S, P, M)` of Para, for one subject.
 fn grants<'i>(subject: &'i Subject, path: &str, want: Want) -> Grant<'i> {
     // 1. The exact key decides.
-    if let Some((key, entry)) = subject.entries.get_key_value(path) {
-        if let Some(set) = entry.exact {
-            return (want.granted_by(set), Kind::Exact, Some(key), set);
-        }
+    if let Some((key, set)) = subject.exact(path) {
+        return (want.granted_by(set), Kind::Exact, Some(key), set);
     }
+    walk(subject, path, want)
+}
+
+/// Steps 2 to 4 of `grants`, for a path with no exact key.
+fn walk<'i>(subject: &'i Subject, path: &str, want: Want) -> Grant<'i> {
     // 2. Any whole-segment prefix key that grants; meanwhile, remember the
-    //    longest `X/*` key that covers the path.
+    //    longest `X/*` key that covers the path. Every prefix of every key is
+    //    in the map, so the walk ends at the first prefix that is not: no
+    //    longer one can be a key. It never goes past the longest key either,
+    //    so a long path costs no more than a short one.
     let mut wildcard: Option<(&'i Box<str>, MethodSet)> = None;
     for (slash, _) in path.match_indices('/') {
-        let Some((key, entry)) = subject.entries.get_key_value(&path[..slash]) else { continue };
+        if slash > subject.max_key_len {
+            break;
+        }
+        let Some((key, entry)) = subject.entries.get_key_value(&path[..slash]) else { break };
         if let Some(set) = entry.exact.filter(|set| want.granted_by(*set)) {
             return (true, Kind::Prefix, Some(key), set);
         }
@@ -199,19 +232,19 @@ fn decision<'i>(subject: &'i str, (allowed, kind, key, set): Grant<'i>) -> Decis
     Decision { allowed, kind, subject, key, own_only: set.own_only() }
 }
 
-/// A user's own entry for the exact path, or its `*` key, refusing `want`.
-fn explicit_denial<'i>(user: Named<'i>, path: &str, want: Want) -> Option<Decision<'i>> {
+/// A user's own exact key decides either way (steps 2 and 3 of Para agree
+/// on it); otherwise its `*` key refusing `want` is an explicit denial.
+fn own_exact_or_denial<'i>(user: Named<'i>, path: &str, want: Want) -> Option<Decision<'i>> {
     let (name, subject) = user;
-    if subject.entries.get(path).is_some_and(|e| e.exact.is_some()) {
-        let grant = grants(subject, path, want);
-        return (!grant.0).then(|| decision(name, grant));
+    if let Some((key, set)) = subject.exact(path) {
+        return Some(decision(name, (want.granted_by(set), Kind::Exact, Some(key), set)));
     }
     let any = subject.any?;
     (!want.granted_by(any)).then(|| decision(name, (false, Kind::Any, Some("*"), any)))
 }
 
-/// Step 3 for a user: its own exact entry alone, or the first of its own
-/// grants, its `*` key, everyone's grants and everyone's `*` key.
+/// Step 3 for a user without an exact key: the first of its own grants, its
+/// `*` key, everyone's grants and everyone's `*` key.
 fn allowed<'i>(
     user: Named<'i>,
     everyone: Option<Named<'i>>,
@@ -219,8 +252,8 @@ fn allowed<'i>(
     want: Want,
 ) -> Decision<'i> {
     let (name, subject) = user;
-    let own = grants(subject, path, want);
-    if own.0 || own.1 == Kind::Exact {
+    let own = walk(subject, path, want);
+    if own.0 {
         return decision(name, own);
     }
     if let Some(any) = subject.any.filter(|set| want.granted_by(*set)) {

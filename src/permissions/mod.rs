@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 pub use index::{Decision, Kind, Who};
 pub use methods::{MethodSet, Token};
 
-use crate::error::Error;
 
 /// The subject that stands for every user (and carries the guest mark).
 pub const EVERYONE: &str = "*";
@@ -51,12 +50,6 @@ pub enum PermissionError {
     /// A token that is neither a method, `*`, `?`, `OWN`, `-` nor a known alias.
     #[error("unknown permission token `{0}`")]
     UnknownToken(String),
-}
-
-impl From<PermissionError> for Error {
-    fn from(_: PermissionError) -> Self {
-        Error::Config("invalid resource permissions")
-    }
 }
 
 impl ResourcePermissions {
@@ -92,6 +85,24 @@ impl ResourcePermissions {
             .collect();
         // A map of strings to lists of strings always serialises: cannot fail.
         serde_json::to_string(&raw).unwrap_or_default()
+    }
+
+    /// Many grants at once, compiled once: `(subject, resource, tokens)`.
+    ///
+    /// # Errors
+    /// [`PermissionError::UnknownToken`] naming the first unknown token.
+    pub fn from_grants<'t, T>(
+        grants: impl IntoIterator<Item = (&'t str, &'t str, T)>,
+    ) -> Result<Self, PermissionError>
+    where
+        T: IntoIterator<Item = &'t str>,
+    {
+        let mut permissions = Self::default();
+        for (subject, resource, tokens) in grants {
+            permissions.insert(subject, resource, MethodSet::parse(tokens)?);
+        }
+        permissions.rebuild();
+        Ok(permissions)
     }
 
     /// Add `tokens` for `subject` on `resource` (merged with what is there).

@@ -166,3 +166,25 @@ fn own_is_reported_and_can_modify_follows_para() {
     assert!(can_modify("u1", obj("p1", None, Some("u1"))));
     assert!(!can_modify("", obj("p1", Some(":x"), None)));
 }
+
+#[test]
+fn long_paths_are_decided_like_short_ones() {
+    let p = perms(r#"{"u1": {"a/a": ["GET"], "b/*": ["PUT"]}, "*": {"c": ["GET"]}}"#);
+    let long = "a/".repeat(100_000);
+    assert!(allowed(&p, U, "GET", &long), "the prefix a/a grants");
+    assert!(!allowed(&p, U, "POST", &long));
+    assert!(allowed(&p, U, "PUT", &format!("b/{}", "x/".repeat(100_000))));
+    assert!(!allowed(&p, U, "GET", &"z/".repeat(100_000)));
+}
+
+#[test]
+fn many_grants_compile_once() {
+    let grants = (0..100).map(|i| ("u1", if i % 2 == 0 { "posts" } else { "tags" }, ["GET"]));
+    let p = ResourcePermissions::from_grants(grants).unwrap();
+    assert!(allowed(&p, U, "GET", "tags/1"));
+    let err = ResourcePermissions::from_grants([("u1", "x", ["SEND"])]).unwrap_err();
+    assert_eq!(err, PermissionError::UnknownToken("SEND".to_owned()));
+    let error: crate::Error = err.into();
+    assert_eq!(error.reason(), crate::Reason::Config);
+    assert!(std::error::Error::source(&error).is_some(), "the token stays reachable");
+}
