@@ -88,12 +88,7 @@ pub fn parse(token: &[u8]) -> Result<Parsed<'_>, Error> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Malformed::TooLarge.into());
     }
-    let mut segments = token.split(|&b| b == b'.');
-    let (Some(header_seg), Some(payload_seg), Some(mac_seg), None) =
-        (segments.next(), segments.next(), segments.next(), segments.next())
-    else {
-        return Err(Malformed::Token.into());
-    };
+    let [header_seg, payload_seg, mac_seg] = segments(token).ok_or(Malformed::Token)?;
 
     let algorithm = match common_header(header_seg) {
         Some(algorithm) => algorithm,
@@ -119,6 +114,17 @@ const COMMON_HEADERS: [(&[u8], Algorithm); 6] = [
     (b"eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9", Algorithm::HS512),
     (b"eyJhbGciOiJIUzUxMiJ9", Algorithm::HS512),
 ];
+
+/// The three `.`-separated segments, or `None` for any other number.
+fn segments(token: &[u8]) -> Option<[&[u8]; 3]> {
+    let first = memchr::memchr(b'.', token)?;
+    let second = first + 1 + memchr::memchr(b'.', &token[first + 1..])?;
+    let rest = &token[second + 1..];
+    if memchr::memchr(b'.', rest).is_some() {
+        return None;
+    }
+    Some([&token[..first], &token[first + 1..second], rest])
+}
 
 fn common_header(segment: &[u8]) -> Option<Algorithm> {
     COMMON_HEADERS.iter().find(|(encoded, _)| *encoded == segment).map(|(_, alg)| *alg)

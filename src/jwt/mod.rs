@@ -16,6 +16,7 @@
 pub mod jws;
 mod keys;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -53,30 +54,50 @@ pub struct Claims {
     pub refresh: Option<i64>,
 }
 
-/// Claims as they arrive: numbers may be written as decimals.
+/// Claims as they arrive, borrowed from the payload where they can be:
+/// numbers may be written as decimals.
 #[derive(Deserialize)]
-struct WireClaims {
-    sub: Option<String>,
-    appid: Option<String>,
-    idp: Option<String>,
+struct WireClaims<'a> {
+    #[serde(borrow)]
+    sub: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    appid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    idp: Option<Cow<'a, str>>,
     iat: Option<f64>,
     nbf: Option<f64>,
     exp: Option<f64>,
     refresh: Option<f64>,
 }
 
-impl WireClaims {
-    fn into_claims(self) -> Result<Claims, Error> {
-        let secs = |v: Option<f64>| v.map(|x| x.floor() as i64);
-        Ok(Claims {
-            sub: self.sub,
-            appid: self.appid.ok_or(Malformed::Claims)?,
-            idp: self.idp,
+fn secs(v: Option<f64>) -> Option<i64> {
+    v.map(|x| x.floor() as i64)
+}
+
+impl WireClaims<'_> {
+    fn read(payload: &[u8]) -> Result<WireClaims<'_>, Error> {
+        let wire: WireClaims<'_> =
+            serde_json::from_slice(payload).map_err(|_| Malformed::Claims)?;
+        if wire.appid.is_none() {
+            return Err(Malformed::Claims.into());
+        }
+        Ok(wire)
+    }
+
+    fn appid(&self) -> &str {
+        self.appid.as_deref().unwrap_or_default()
+    }
+
+    fn to_claims(&self) -> Claims {
+        Claims {
+            sub: self.sub.as_deref().map(str::to_owned),
+            appid: self.appid().to_owned(),
+            idp: self.idp.as_deref().map(str::to_owned),
             iat: secs(self.iat),
             nbf: secs(self.nbf),
             exp: secs(self.exp),
             refresh: secs(self.refresh),
-        })
+        }
     }
 }
 
@@ -292,22 +313,21 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
         now: Timestamp,
     ) -> Result<VerifiedToken, Error> {
         let parsed = jws::parse(token.as_bytes())?;
-        let wire: WireClaims =
-            serde_json::from_slice(&parsed.payload).map_err(|_| Malformed::Claims)?;
-        let claims = wire.into_claims()?;
-        let app_id = AppId::new(&claims.appid).map_err(|_| Malformed::Claims)?;
+        let wire = WireClaims::read(&parsed.payload)?;
+        let app_id = AppId::new(wire.appid()).map_err(|_| Malformed::Claims)?;
         if expected_app.is_some_and(|expected| *expected != app_id) {
             return Err(Error::WrongApp);
         }
 
         let app =
             self.apps.app(app_id.as_str()).await.map_err(Error::Store)?.ok_or(Error::UnknownKey)?;
-        let user = match &claims.sub {
+        let user = match wire.sub.as_deref() {
             Some(sub) => self.users.user(&app_id, sub).await.map_err(Error::Store)?,
             None => None,
         };
         let previous_secret = check_mac(&parsed, &self.keys, (&app_id, &app), user.as_ref(), now)?;
-        self.check_times(&claims, now)?;
+        check_times(secs(wire.exp), secs(wire.nbf), now, self.config.leeway_secs)?;
+        let claims = wire.to_claims();
 
         let subject = match user {
             Some(user) if !user.active => return Err(Error::Inactive("user")),
@@ -322,10 +342,6 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
             algorithm: parsed.algorithm,
             previous_secret,
         })
-    }
-
-    fn check_times(&self, claims: &Claims, now: Timestamp) -> Result<(), Error> {
-        check_times(claims.exp, claims.nbf, now, self.config.leeway_secs)
     }
 
     /// Issue a token for `user`. When the app keeps one session per user,
@@ -433,7 +449,7 @@ fn check_mac(
 
 /// Reading a token without verifying it: for display and debugging only.
 pub mod dangerous {
-    use super::{Claims, Error, Malformed, WireClaims, jws};
+    use super::{Claims, Error, WireClaims, jws};
 
     /// The claims of `token`, its MAC **not** checked. Never authorise on these.
     ///
@@ -441,8 +457,6 @@ pub mod dangerous {
     /// As [`jws::parse`], and `malformed` for claims that are not Para's.
     pub fn claims_unverified(token: &str) -> Result<(jws::Algorithm, Claims), Error> {
         let parsed = jws::parse(token.as_bytes())?;
-        let wire: WireClaims =
-            serde_json::from_slice(&parsed.payload).map_err(|_| Malformed::Claims)?;
-        Ok((parsed.algorithm, wire.into_claims()?))
+        Ok((parsed.algorithm, WireClaims::read(&parsed.payload)?.to_claims()))
     }
 }

@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 pub use index::{Decision, Kind, Who};
 pub use methods::{MethodSet, Token};
 
-
 /// The subject that stands for every user (and carries the guest mark).
 pub const EVERYONE: &str = "*";
 
