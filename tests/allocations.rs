@@ -63,9 +63,10 @@ fn warm_verify_and_permission_decisions_do_not_allocate() {
     assert_eq!(after - before, 0, "heap allocations during a warm verify");
 
     // A permission decision allocates nothing either.
-    let permissions = para_auth::permissions::ResourcePermissions::from_json(
-        r#"{"*": {"posts": ["GET", "?"]}, "u1": {"docs": ["GET"], "files/*": ["PUT"], "*": ["*"]}}"#,
-    )
+    let permissions = para_auth::permissions::ResourcePermissions::from_json(concat!(
+        r#"{"*": {"posts": ["GET", "?"]},"#,
+        r#" "u1": {"docs": ["GET"], "files/*": ["PUT"], "*": ["*"]}}"#
+    ))
     .unwrap();
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     for (method, path) in [("GET", "docs/7/pages/2"), ("PUT", "files/a/b"), ("DELETE", "users/u1")]

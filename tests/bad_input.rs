@@ -33,154 +33,64 @@ fn reason_of(request: &OwnedRequest) -> Reason {
 
 #[test]
 fn the_base_request_is_valid() {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
-    );
+    let auth = signed_by("host;x-amz-date");
     block_on_ready(verifier().verify(&with_authorization(auth), NOW)).unwrap();
+}
+
+/// A well-formed Authorization with our credential and signature.
+fn signed_by(signed_headers: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders={signed_headers}, Signature={SIG}"
+    )
+}
+
+/// `AWS4-HMAC-SHA256 ` followed by `parts` joined with `, `.
+fn aws4(parts: &[&str]) -> String {
+    format!("AWS4-HMAC-SHA256 {}", parts.join(", "))
 }
 
 #[test]
 fn malformed_authorization_headers() {
+    let cred = format!("Credential={CREDENTIAL}");
+    let sig = format!("Signature={SIG}");
     let sh = "SignedHeaders=host;x-amz-date";
+    let scope = |s: &str| format!("Credential=app:myapp/{s}");
+    let other_sig = |s: String| format!("Signature={s}");
     let cases: Vec<(String, Reason)> = vec![
-        (format!("AWS4-HMAC-SHA256 {sh}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Signature={SIG}"), Reason::Malformed),
-        (format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}"), Reason::Malformed),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, Credential={CREDENTIAL}, {sh}, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}, Extra=1"),
-            Reason::Malformed,
-        ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}", &SIG[..63]),
-            Reason::Malformed,
-        ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}0"),
-            Reason::Malformed,
-        ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}zz", &SIG[..62]),
-            Reason::Malformed,
-        ),
-        (format!("AWS4-HMAC-SHA256 Credential=, {sh}, Signature={SIG}"), Reason::Malformed),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=/20240102/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=app:myapp/2024012/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=app:myapp/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!("AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=, Signature={SIG}"),
-            Reason::Malformed,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=x-amz-date;host, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=Host;x-amz-date, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;host;x-amz-date, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-absent;x-amz-date, Signature={SIG}"
-            ),
-            Reason::Malformed,
-        ),
+        (aws4(&[sh, &sig]), Reason::Malformed),
+        (aws4(&[&cred, &sig]), Reason::Malformed),
+        (aws4(&[&cred, sh]), Reason::Malformed),
+        (aws4(&[&cred, &cred, sh, &sig]), Reason::Malformed),
+        (aws4(&[&cred, sh, &sig, &sig]), Reason::Malformed),
+        (aws4(&[&cred, sh, &sig, "Extra=1"]), Reason::Malformed),
+        (aws4(&[&cred, sh, &other_sig(SIG[..63].to_owned())]), Reason::Malformed),
+        (aws4(&[&cred, sh, &other_sig(format!("{SIG}0"))]), Reason::Malformed),
+        (aws4(&[&cred, sh, &other_sig(format!("{}zz", &SIG[..62]))]), Reason::Malformed),
+        (aws4(&["Credential=", sh, &sig]), Reason::Malformed),
+        (aws4(&["Credential=/20240102/us-east-1/para/aws4_request", sh, &sig]), Reason::Malformed),
+        (aws4(&[&scope("2024012/us-east-1/para/aws4_request"), sh, &sig]), Reason::Malformed),
+        (aws4(&[&scope("us-east-1/para/aws4_request"), sh, &sig]), Reason::Malformed),
+        (aws4(&[&cred, "SignedHeaders=", &sig]), Reason::Malformed),
+        (aws4(&[&cred, "SignedHeaders=x-amz-date;host", &sig]), Reason::Malformed),
+        (aws4(&[&cred, "SignedHeaders=Host;x-amz-date", &sig]), Reason::Malformed),
+        (aws4(&[&cred, "SignedHeaders=host;host;x-amz-date", &sig]), Reason::Malformed),
+        (aws4(&[&cred, "SignedHeaders=host;x-absent;x-amz-date", &sig]), Reason::Malformed),
         ("AWS4-HMAC-SHA256".to_owned(), Reason::Malformed),
         (String::new(), Reason::Algorithm),
+        (format!("AWS4-HMAC-SHA512 {cred}, {sh}, {sig}"), Reason::Algorithm),
+        (format!("AWS4-ECDSA-P256-SHA256 {cred}, {sh}, {sig}"), Reason::Algorithm),
+        (format!("AWS {cred}, {sh}, {sig}"), Reason::Algorithm),
+        (aws4(&[&cred, "SignedHeaders=x-amz-date", &sig]), Reason::UnsignedHeader),
+        (aws4(&[&cred, "SignedHeaders=host", &sig]), Reason::UnsignedHeader),
+        (aws4(&[&scope("20240102/eu-west-1/para/aws4_request"), sh, &sig]), Reason::ScopeMismatch),
+        (aws4(&[&scope("20240102/us-east-1/s3/aws4_request"), sh, &sig]), Reason::ScopeMismatch),
+        (aws4(&[&scope("20240101/us-east-1/para/aws4_request"), sh, &sig]), Reason::ScopeMismatch),
+        (aws4(&[&scope("20240102/us-east-1/para/aws5_request"), sh, &sig]), Reason::ScopeMismatch),
         (
-            format!("AWS4-HMAC-SHA512 Credential={CREDENTIAL}, {sh}, Signature={SIG}"),
-            Reason::Algorithm,
-        ),
-        (
-            format!("AWS4-ECDSA-P256-SHA256 Credential={CREDENTIAL}, {sh}, Signature={SIG}"),
-            Reason::Algorithm,
-        ),
-        (format!("AWS Credential={CREDENTIAL}, {sh}, Signature={SIG}"), Reason::Algorithm),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=x-amz-date, Signature={SIG}"
-            ),
-            Reason::UnsignedHeader,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host, Signature={SIG}"
-            ),
-            Reason::UnsignedHeader,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=app:myapp/20240102/eu-west-1/para/aws4_request, {sh}, Signature={SIG}"
-            ),
-            Reason::ScopeMismatch,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/s3/aws4_request, {sh}, Signature={SIG}"
-            ),
-            Reason::ScopeMismatch,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=app:myapp/20240101/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
-            ),
-            Reason::ScopeMismatch,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/para/aws5_request, {sh}, Signature={SIG}"
-            ),
-            Reason::ScopeMismatch,
-        ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential=app:other/20240102/us-east-1/para/aws4_request, {sh}, Signature={SIG}"
-            ),
+            aws4(&["Credential=app:other/20240102/us-east-1/para/aws4_request", sh, &sig]),
             Reason::UnknownKey,
         ),
-        (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, {sh}, Signature={}",
-                SIG.replace('3', "4")
-            ),
-            Reason::SignatureMismatch,
-        ),
+        (aws4(&[&cred, sh, &other_sig(SIG.replace('3', "4"))]), Reason::SignatureMismatch),
     ];
     for (auth, want) in cases {
         assert_eq!(reason_of(&with_authorization(auth.clone())), want, "{auth}");
@@ -196,25 +106,18 @@ fn non_utf8_and_huge_headers() {
     auth.extend_from_slice(&[0xff; 64]);
     assert_eq!(reason_of(&with_authorization(auth)), Reason::Malformed);
 
-    let huge = format!(
-        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}{}",
-        " ".repeat(1 << 20)
-    );
+    let huge = format!("{}{}", signed_by("host;x-amz-date"), " ".repeat(1 << 20));
     assert_eq!(reason_of(&with_authorization(huge)), Reason::Malformed);
 
     // A signed header that is not UTF-8, or is huge.
     for value in [vec![b'a', 0xc3, 0x28], vec![b'a'; 1 << 20]] {
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date;x-bad, Signature={SIG}"
-        );
+        let auth = signed_by("host;x-amz-date;x-bad");
         let request = with_authorization(auth).header("X-Bad", value);
         assert_eq!(reason_of(&request), Reason::Malformed);
     }
 
     // A huge target.
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
-    );
+    let auth = signed_by("host;x-amz-date");
     let mut request = with_authorization(auth);
     request.target = format!("/v1/{}", "a".repeat(1 << 20)).into_bytes();
     assert_eq!(reason_of(&request), Reason::Malformed);
@@ -222,9 +125,7 @@ fn non_utf8_and_huge_headers() {
 
 #[test]
 fn bad_dates() {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
-    );
+    let auth = signed_by("host;x-amz-date");
     for date in [
         "",
         "20240102",
@@ -258,8 +159,9 @@ fn bad_dates() {
 }
 
 fn presigned(expires: &str) -> OwnedRequest {
+    let credential = "app%3Amyapp%2F20240102%2Fus-east-1%2Fpara%2Faws4_request";
     let target = format!(
-        "/v1/posts?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=app%3Amyapp%2F20240102%2Fus-east-1%2Fpara%2Faws4_request\
+        "/v1/posts?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={credential}\
          &X-Amz-Date={DATE}&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature={SIG}"
     );
     OwnedRequest::new("GET", target).header("Host", "localhost:8080")
@@ -297,18 +199,14 @@ fn presigned_parameters_missing_or_repeated() {
     assert_eq!(reason_of(&wrong_alg), Reason::Algorithm);
 
     // Signed both ways.
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
-    );
+    let auth = signed_by("host;x-amz-date");
     let both = presigned("60").header("Authorization", auth).header("X-Amz-Date", DATE);
     assert_eq!(reason_of(&both), Reason::Malformed);
 }
 
 #[test]
 fn broken_percent_escapes() {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={SIG}"
-    );
+    let auth = signed_by("host;x-amz-date");
     for target in ["/v1/posts?q=%", "/v1/posts?q=%2", "/v1/posts?q=%zz", "/v1/posts?%g0=1"] {
         let mut request = with_authorization(auth.clone());
         request.target = target.as_bytes().to_vec();
@@ -362,9 +260,7 @@ fn payload_hash_must_match_the_body() {
 
 #[test]
 fn mismatch_diagnostic_redacts_sensitive_headers() {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=cookie;host;x-amz-date, Signature={SIG}"
-    );
+    let auth = signed_by("cookie;host;x-amz-date");
     let request = with_authorization(auth).header("Cookie", "session=hunter2");
     let err = block_on_ready(verifier().verify(&request, NOW)).unwrap_err();
     let diagnostic = err.diagnostic().expect("diagnostics are on");

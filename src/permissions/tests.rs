@@ -1,4 +1,5 @@
-//! The rules of Para's permission evaluator, one test each, named for the rule.
+//! The rules of Para's permission evaluator, one test each, named for the rule
+//! (the `#[cfg(test)]` module of `permissions`).
 
 use super::*;
 
@@ -127,9 +128,10 @@ fn paths_keep_dots_and_plus() {
 
 #[test]
 fn aliases_unknown_tokens_and_round_trip() {
-    let p = perms(
-        r#"{"u1": {"a": ["READ_ONLY"], "b": ["w"], "c": ["READ_WRITE"], "d": ["EMPTY"]}, "*": {"e": ["GUEST"]}}"#,
-    );
+    let p = perms(concat!(
+        r#"{"u1": {"a": ["READ_ONLY"], "b": ["w"], "c": ["READ_WRITE"], "d": ["EMPTY"]},"#,
+        r#" "*": {"e": ["GUEST"]}}"#
+    ));
     assert_eq!(p.get("u1", "a").unwrap().names(), ["GET"]);
     assert_eq!(p.get("u1", "b").unwrap().names(), ["POST", "PUT", "PATCH", "DELETE"]);
     assert_eq!(p.get("u1", "c").unwrap().names(), ["*"]);
