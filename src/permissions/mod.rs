@@ -159,6 +159,12 @@ impl ResourcePermissions {
         self.index.decide(who, method, normalize_resource(path))
     }
 
+    /// The same as [`ResourcePermissions::decide`], named for what it tells:
+    /// the [`Decision`] carries the subject, key and kind of the entry that decided.
+    pub fn explain<'s>(&'s self, who: Who<'_>, method: &str, path: &str) -> Decision<'s> {
+        self.decide(who, method, path)
+    }
+
     fn insert(&mut self, subject: &str, resource: &str, mut set: MethodSet) {
         if subject != EVERYONE {
             // The guest mark is kept only under `*`.
