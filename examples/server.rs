@@ -6,6 +6,12 @@
 //! Para's clients can talk to it: signed object calls under `/v1`, sign-in at
 //! `/jwt_auth`, key rotation at `/v1/_newkeys`, permissions at `/v1/_permissions`.
 //!
+//! With `PARA_DATABASE_URL` set (and `--features tower,postgres`), apps and
+//! users live in PostgreSQL instead of memory: run two copies on two ports
+//! against one database, and a key rotated through one is refused by the
+//! other within a second. The app from `PARA_ACCESS_KEY` is created there
+//! unless it exists already.
+//!
 //! With `PARA_BARE_ROUTES=1` it also serves `GET /bare/v1/{type}/{id}`: the
 //! same read as `GET /v1/{type}/{id}` for the one app, outside the auth
 //! layer, so a load test can measure what the layer costs (`scripts/load.sh`).
@@ -23,14 +29,128 @@ use para_auth::gate::{Allowed, Caller, Gate};
 use para_auth::identity::Auth;
 use para_auth::jwt::{IssuedToken, Tokens};
 use para_auth::permissions::ResourcePermissions;
-use para_auth::store::{AppRecord, AppStore, MemoryAppStore};
+use para_auth::store::{AppRecord, AppStore, MemoryAppStore, StoreError};
 use para_auth::tower::AuthLayer;
-use para_auth::users::{MemoryUserStore, UserRecord};
+use para_auth::users::{MemoryUserStore, UserRecord, UserStore};
 use para_auth::{AccessKey, AppId, SecretKey, SystemClock, keys};
 use serde_json::{Value, json};
 
-type Apps = Arc<MemoryAppStore>;
-type Users = Arc<MemoryUserStore>;
+type Apps = Arc<AnyApps>;
+type Users = Arc<AnyUsers>;
+
+/// The app store: in memory, or PostgreSQL when `PARA_DATABASE_URL` is set.
+enum AnyApps {
+    Memory(MemoryAppStore),
+    #[cfg(feature = "postgres")]
+    Postgres(para_auth::postgres::PgAppStore),
+}
+
+/// The user store, likewise.
+enum AnyUsers {
+    Memory(MemoryUserStore),
+    #[cfg(feature = "postgres")]
+    Postgres(para_auth::postgres::PgUserStore),
+}
+
+type FoundApp = Result<Option<Arc<AppRecord>>, StoreError>;
+type FoundUser = Result<Option<Arc<UserRecord>>, StoreError>;
+
+impl AppStore for AnyApps {
+    async fn app(&self, access_key: &str) -> FoundApp {
+        match self {
+            AnyApps::Memory(s) => s.app(access_key).await,
+            #[cfg(feature = "postgres")]
+            AnyApps::Postgres(s) => s.app(access_key).await,
+        }
+    }
+
+    async fn update<F>(&self, access_key: &str, change: F) -> FoundApp
+    where
+        F: FnOnce(&AppRecord) -> AppRecord + Send,
+    {
+        match self {
+            AnyApps::Memory(s) => s.update(access_key, change).await,
+            #[cfg(feature = "postgres")]
+            AnyApps::Postgres(s) => s.update(access_key, change).await,
+        }
+    }
+}
+
+impl UserStore for AnyUsers {
+    async fn user(&self, app: &AppId, id: &str) -> FoundUser {
+        match self {
+            AnyUsers::Memory(s) => s.user(app, id).await,
+            #[cfg(feature = "postgres")]
+            AnyUsers::Postgres(s) => s.user(app, id).await,
+        }
+    }
+
+    async fn user_by_identifier(&self, app: &AppId, identifier: &str) -> FoundUser {
+        match self {
+            AnyUsers::Memory(s) => s.user_by_identifier(app, identifier).await,
+            #[cfg(feature = "postgres")]
+            AnyUsers::Postgres(s) => s.user_by_identifier(app, identifier).await,
+        }
+    }
+
+    async fn user_by_email(&self, app: &AppId, email: &str) -> FoundUser {
+        match self {
+            AnyUsers::Memory(s) => s.user_by_email(app, email).await,
+            #[cfg(feature = "postgres")]
+            AnyUsers::Postgres(s) => s.user_by_email(app, email).await,
+        }
+    }
+
+    async fn put(&self, user: UserRecord) -> Result<Arc<UserRecord>, StoreError> {
+        match self {
+            AnyUsers::Memory(s) => s.put(user).await,
+            #[cfg(feature = "postgres")]
+            AnyUsers::Postgres(s) => s.put(user).await,
+        }
+    }
+
+    async fn replace_token_secret(&self, app: &AppId, id: &str, secret: SecretKey) -> FoundUser {
+        match self {
+            AnyUsers::Memory(s) => s.replace_token_secret(app, id, secret).await,
+            #[cfg(feature = "postgres")]
+            AnyUsers::Postgres(s) => s.replace_token_secret(app, id, secret).await,
+        }
+    }
+}
+
+/// The stores, with the app in them: PostgreSQL when `PARA_DATABASE_URL` is
+/// set (the app is created unless it exists), else memory.
+async fn stores(record: AppRecord) -> Result<(Apps, Users), Box<dyn std::error::Error>> {
+    if let Ok(url) = std::env::var("PARA_DATABASE_URL") {
+        return postgres_stores(&url, record).await;
+    }
+    let apps = MemoryAppStore::new();
+    apps.insert(record);
+    Ok((Arc::new(AnyApps::Memory(apps)), Arc::new(AnyUsers::Memory(MemoryUserStore::new()))))
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_stores(
+    url: &str,
+    record: AppRecord,
+) -> Result<(Apps, Users), Box<dyn std::error::Error>> {
+    use para_auth::postgres::{PgConfig, PgStore};
+    let store = PgStore::connect(url, PgConfig::default()).await?;
+    let apps = store.apps();
+    if apps.app(record.access_key.as_str()).await?.is_none() {
+        apps.insert(record).await?;
+    }
+    println!("apps and users in PostgreSQL");
+    Ok((Arc::new(AnyApps::Postgres(apps)), Arc::new(AnyUsers::Postgres(store.users()))))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres_stores(
+    _url: &str,
+    _record: AppRecord,
+) -> Result<(Apps, Users), Box<dyn std::error::Error>> {
+    Err("PARA_DATABASE_URL needs the example built with --features tower,postgres".into())
+}
 
 /// Objects by app, type and id: what the permissions guard.
 type Objects = Mutex<BTreeMap<(String, String, String), Value>>;
@@ -49,11 +169,9 @@ type Shared = State<Arc<Server>>;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("PARA_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     let (access_key, secret) = app_keys()?;
-    let apps: Apps = Arc::new(MemoryAppStore::new());
-    let users: Users = Arc::new(MemoryUserStore::new());
     // The default app lets users sign up with an unverified email, so a newcomer can try it.
     let record = AppRecord::new(access_key.clone(), secret).with_unverified_emails(true);
-    apps.insert(record.with_permissions(default_permissions()?));
+    let (apps, users) = stores(record.with_permissions(default_permissions()?)).await?;
 
     let gate = Arc::new(Gate::new(apps.clone(), users.clone()));
     let auth = Auth::new(Tokens::new(apps.clone(), users));
@@ -84,7 +202,7 @@ fn default_permissions() -> Result<ResourcePermissions, para_auth::permissions::
     ResourcePermissions::from_json(r#"{"*": {"notes": ["GET", "POST"], "public": ["GET", "?"]}}"#)
 }
 
-fn router(server: Arc<Server>, gate: Arc<Gate<MemoryAppStore, Users>>) -> Router {
+fn router(server: Arc<Server>, gate: Arc<Gate<AnyApps, Users>>) -> Router {
     let api = Router::new()
         .route("/v1/_me", get(me))
         .route("/v1/_newkeys", post(new_keys))

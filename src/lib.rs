@@ -79,6 +79,8 @@ pub mod identity;
 pub mod jwt;
 pub mod keys;
 pub mod permissions;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod request;
 pub mod sigv4;
 pub mod store;

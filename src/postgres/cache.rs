@@ -1,0 +1,175 @@
+//! What a node read from the database, kept until it changes or grows old.
+//!
+//! An entry holds the record as one `Arc` and the row's revision. A fresh
+//! entry (younger than the time-to-live, not marked stale) is served without
+//! a query. A stale or old entry is read again; when the row's revision is
+//! still the same, the very same `Arc` is kept, so caches keyed by record
+//! identity (the token keys) stay warm across refreshes.
+//!
+//! A notification marks an entry stale. A read that was under way while a
+//! notification arrived may carry the old row: the cache's epoch tells, and
+//! such a row is stored stale, to be read again next time.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
+
+/// The monotonic clock of the cache's time-to-live.
+///
+/// The crate's rule is that library code never reads the clock; this is the
+/// one exception, and it decides nothing about a request: it only bounds how
+/// long a record read from the database is served before it is read again.
+#[expect(clippy::disallowed_methods, reason = "cache housekeeping, not validation: see above")]
+fn monotonic_now() -> Instant {
+    Instant::now()
+}
+
+#[derive(Debug)]
+struct Entry<V> {
+    value: Arc<V>,
+    revision: i64,
+    /// When the row was read; `None` once another node said it changed.
+    read_at: Option<Instant>,
+}
+
+/// Records by key, with their revisions.
+#[derive(Debug)]
+pub(crate) struct Cache<V> {
+    entries: RwLock<FxHashMap<Box<str>, Entry<V>>>,
+    epoch: AtomicU64,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl<V> Cache<V> {
+    /// An empty cache whose entries live `ttl` at most; `capacity` entries.
+    pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
+        Cache { entries: RwLock::default(), epoch: AtomicU64::new(0), ttl, capacity }
+    }
+
+    /// The record under `key`, when it is fresh.
+    pub(crate) fn fresh(&self, key: &str) -> Option<Arc<V>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.get(key)?;
+        let read_at = entry.read_at?;
+        (monotonic_now().saturating_duration_since(read_at) < self.ttl).then(|| entry.value.clone())
+    }
+
+    /// The epoch to take before a read and hand to [`Cache::settle`].
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// The cached record under `key` if it has this revision.
+    pub(crate) fn same(&self, key: &str, revision: i64) -> Option<Arc<V>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(key).filter(|e| e.revision == revision).map(|e| e.value.clone())
+    }
+
+    /// Remember a row read at `epoch`: the cached `Arc` when its revision is
+    /// unchanged, else `value`. The entry is fresh only when no change was
+    /// announced since `epoch`.
+    pub(crate) fn settle(&self, key: &str, revision: i64, epoch: u64, value: Arc<V>) -> Arc<V> {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let quiet = self.epoch.load(Ordering::Acquire) == epoch;
+        let read_at = quiet.then(monotonic_now);
+        if let Some(entry) = entries.get_mut(key) {
+            if entry.revision != revision {
+                entry.value = value;
+                entry.revision = revision;
+            }
+            entry.read_at = read_at;
+            return entry.value.clone();
+        }
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(key.into(), Entry { value: value.clone(), revision, read_at });
+        value
+    }
+
+    /// Forget `key`: the row is gone.
+    pub(crate) fn remove(&self, key: &str) {
+        self.bump();
+        self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+
+    /// Another node changed `key`: read it again before serving it.
+    pub(crate) fn mark_stale(&self, key: &str) {
+        self.bump();
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = entries.get_mut(key) {
+            entry.read_at = None;
+        }
+    }
+
+    /// Changes may have been missed: read everything again before serving it.
+    pub(crate) fn mark_all_stale(&self) {
+        self.bump();
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        for entry in entries.values_mut() {
+            entry.read_at = None;
+        }
+    }
+
+    fn bump(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> Cache<String> {
+        Cache::new(Duration::from_secs(60), 10)
+    }
+
+    #[test]
+    fn an_unchanged_revision_keeps_the_same_arc() {
+        let cache = cache();
+        let first = cache.settle("k", 1, cache.epoch(), Arc::new("a".to_owned()));
+        cache.mark_stale("k");
+        assert!(cache.fresh("k").is_none());
+        let again = cache.settle("k", 1, cache.epoch(), Arc::new("a".to_owned()));
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(cache.fresh("k").is_some_and(|v| Arc::ptr_eq(&v, &first)));
+    }
+
+    #[test]
+    fn a_new_revision_replaces_the_record() {
+        let cache = cache();
+        let first = cache.settle("k", 1, cache.epoch(), Arc::new("a".to_owned()));
+        let second = cache.settle("k", 2, cache.epoch(), Arc::new("b".to_owned()));
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(cache.fresh("k").as_deref().map(String::as_str), Some("b"));
+    }
+
+    #[test]
+    fn a_read_overtaken_by_a_notification_is_stored_stale() {
+        let cache = cache();
+        let epoch = cache.epoch();
+        cache.mark_stale("k");
+        cache.settle("k", 1, epoch, Arc::new("old".to_owned()));
+        assert!(cache.fresh("k").is_none());
+    }
+
+    #[test]
+    fn entries_expire_after_the_ttl() {
+        let cache: Cache<String> = Cache::new(Duration::ZERO, 10);
+        cache.settle("k", 1, cache.epoch(), Arc::new("a".to_owned()));
+        assert!(cache.fresh("k").is_none());
+    }
+
+    #[test]
+    fn capacity_bounds_the_entries() {
+        let cache: Cache<String> = Cache::new(Duration::from_secs(60), 2);
+        for (i, key) in ["a", "b", "c"].into_iter().enumerate() {
+            cache.settle(key, i as i64, cache.epoch(), Arc::new(key.to_owned()));
+        }
+        assert!(cache.fresh("a").is_none());
+        assert!(cache.fresh("c").is_some());
+    }
+}

@@ -1,0 +1,195 @@
+//! [`UserStore`] on PostgreSQL: table `para_users`, one row per user of an app.
+
+use std::sync::Arc;
+
+use tokio_postgres::Row;
+
+use super::{PgError, Shared};
+use crate::keys::{AppId, SecretKey};
+use crate::store::StoreError;
+use crate::users::{UserRecord, UserStore};
+
+const TABLE: &str = "para_users";
+
+const COLUMNS: &str = "revision, app_id, id, token_secret, identifiers, email, name, picture, \
+    groups, active, password_hash";
+
+const UPSERT: &str = "INSERT INTO para_users (app_id, id, token_secret, identifiers, email, \
+    name, picture, groups, active, password_hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    ON CONFLICT (app_id, id) DO UPDATE SET token_secret = EXCLUDED.token_secret, \
+    identifiers = EXCLUDED.identifiers, email = EXCLUDED.email, name = EXCLUDED.name, \
+    picture = EXCLUDED.picture, groups = EXCLUDED.groups, active = EXCLUDED.active, \
+    password_hash = EXCLUDED.password_hash, revision = nextval('para_revision') \
+    RETURNING revision";
+
+type Found = Result<Option<Arc<UserRecord>>, StoreError>;
+
+/// The cache key of user `id` of `app`. App ids never hold `/`, so the key
+/// is unambiguous.
+pub(super) fn key(app: &str, id: &str) -> String {
+    let mut key = String::with_capacity(app.len() + 1 + id.len());
+    key.push_str(app);
+    key.push('/');
+    key.push_str(id);
+    key
+}
+
+/// Users in PostgreSQL, cached per server. Get one from [`super::PgStore::users`].
+#[derive(Debug, Clone)]
+pub struct PgUserStore {
+    shared: Arc<Shared>,
+}
+
+impl PgUserStore {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        PgUserStore { shared }
+    }
+
+    async fn by_id(&self, app: &AppId, id: &str) -> Result<Option<Arc<UserRecord>>, PgError> {
+        let key = key(app.as_str(), id);
+        if let Some(hit) = self.shared.users.fresh(&key) {
+            return Ok(Some(hit));
+        }
+        let sql = format!("SELECT {COLUMNS} FROM para_users WHERE app_id = $1 AND id = $2");
+        let found = self.query_one_user(&sql, app.as_str(), id).await?;
+        if found.is_none() {
+            self.shared.users.remove(&key);
+        }
+        Ok(found)
+    }
+
+    /// The user a query for (`$1` app, `$2` anything) finds, through the cache.
+    async fn query_one_user(
+        &self,
+        sql: &str,
+        app: &str,
+        arg: &str,
+    ) -> Result<Option<Arc<UserRecord>>, PgError> {
+        let epoch = self.shared.users.epoch();
+        let client = self.shared.client().await?;
+        let statement = client.prepare_cached(sql).await?;
+        let row = client.query_opt(&statement, &[&app, &arg]).await?;
+        row.map(|row| self.settle(&row, epoch)).transpose()
+    }
+
+    /// The cached record when the row's revision is unchanged, else the row's.
+    fn settle(&self, row: &Row, epoch: u64) -> Result<Arc<UserRecord>, PgError> {
+        let revision: i64 = row.try_get("revision")?;
+        let key = key(row.try_get("app_id")?, row.try_get("id")?);
+        let record = match self.shared.users.same(&key, revision) {
+            Some(same) => same,
+            None => Arc::new(record(row)?),
+        };
+        Ok(self.shared.users.settle(&key, revision, epoch, record))
+    }
+
+    async fn upsert(&self, user: UserRecord) -> Result<Arc<UserRecord>, PgError> {
+        let epoch = self.shared.users.epoch();
+        let client = self.shared.client().await?;
+        let statement = client.prepare_cached(UPSERT).await?;
+        let hash = user.password_hash.as_ref().map(SecretKey::expose_secret);
+        let row = client
+            .query_one(
+                &statement,
+                &[
+                    &user.app_id.as_str(),
+                    &user.id,
+                    &user.token_secret.expose_secret(),
+                    &user.identifiers,
+                    &user.email,
+                    &user.name,
+                    &user.picture,
+                    &user.groups,
+                    &user.active,
+                    &hash,
+                ],
+            )
+            .await?;
+        let revision: i64 = row.try_get(0)?;
+        let key = key(user.app_id.as_str(), &user.id);
+        Ok(self.shared.users.settle(&key, revision, epoch, Arc::new(user)))
+    }
+
+    /// One `UPDATE ... RETURNING`: of two servers replacing at once, the
+    /// later write is the secret that stays, and each gets its own record.
+    async fn replace(
+        &self,
+        app: &AppId,
+        id: &str,
+        secret: SecretKey,
+    ) -> Result<Option<Arc<UserRecord>>, PgError> {
+        let epoch = self.shared.users.epoch();
+        let client = self.shared.client().await?;
+        let sql = format!(
+            "UPDATE para_users SET token_secret = $3, revision = nextval('para_revision') \
+             WHERE app_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        );
+        let statement = client.prepare_cached(&sql).await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&app.as_str(), &id, &secret.expose_secret()];
+        let Some(row) = client.query_opt(&statement, &params).await? else {
+            self.shared.users.remove(&key(app.as_str(), id));
+            return Ok(None);
+        };
+        Ok(Some(self.settle(&row, epoch)?))
+    }
+}
+
+impl UserStore for PgUserStore {
+    async fn user(&self, app: &AppId, id: &str) -> Found {
+        Ok(self.by_id(app, id).await?)
+    }
+
+    async fn user_by_identifier(&self, app: &AppId, identifier: &str) -> Found {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM para_users \
+             WHERE app_id = $1 AND identifiers @> ARRAY[$2::text] ORDER BY id LIMIT 1"
+        );
+        Ok(self.query_one_user(&sql, app.as_str(), identifier).await?)
+    }
+
+    async fn user_by_email(&self, app: &AppId, email: &str) -> Found {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM para_users WHERE app_id = $1 AND email = $2 ORDER BY id LIMIT 1"
+        );
+        Ok(self.query_one_user(&sql, app.as_str(), &email.to_lowercase()).await?)
+    }
+
+    async fn put(&self, user: UserRecord) -> Result<Arc<UserRecord>, StoreError> {
+        Ok(self.upsert(user).await?)
+    }
+
+    async fn replace_token_secret(&self, app: &AppId, id: &str, secret: SecretKey) -> Found {
+        Ok(self.replace(app, id, secret).await?)
+    }
+}
+
+fn corrupt(what: &'static str) -> PgError {
+    PgError::Corrupt { table: TABLE, what }
+}
+
+/// The record a row holds.
+fn record(row: &Row) -> Result<UserRecord, PgError> {
+    let app_id = row.try_get::<_, &str>("app_id")?;
+    let app_id = AppId::new(app_id).map_err(|_| corrupt("an invalid app id"))?;
+    let token_secret = row.try_get::<_, String>("token_secret")?;
+    let token_secret =
+        SecretKey::new(token_secret).map_err(|_| corrupt("an empty token secret"))?;
+    let password_hash: Option<String> = row.try_get("password_hash")?;
+    let password_hash = password_hash
+        .map(|h| SecretKey::new(h).map_err(|_| corrupt("an empty password hash")))
+        .transpose()?;
+    Ok(UserRecord {
+        id: row.try_get("id")?,
+        app_id,
+        token_secret,
+        identifiers: row.try_get("identifiers")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        picture: row.try_get("picture")?,
+        groups: row.try_get("groups")?,
+        active: row.try_get("active")?,
+        password_hash,
+    })
+}
