@@ -439,7 +439,8 @@ async fn write(
     let Some(object) = objects.get_mut(&key) else {
         return error(StatusCode::NOT_FOUND, "not found");
     };
-    let kept = json!({"id": id, "type": kind, "appid": object["appid"], "timestamp": object["timestamp"], "creatorid": object["creatorid"]});
+    let kept = json!({"id": id, "type": kind, "appid": object["appid"],
+        "timestamp": object["timestamp"], "creatorid": object["creatorid"]});
     if !merge {
         *object = json!({});
     }
