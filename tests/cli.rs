@@ -62,7 +62,8 @@ fn verify_reads_raw_http_and_explains_a_mismatch() {
     let request = |sig: &str| {
         format!(
             "GET /v1/posts/123 HTTP/1.1\r\nHost: localhost:8080\r\nX-Amz-Date: 20240102T030405Z\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/para/aws4_request, \
+             Authorization: AWS4-HMAC-SHA256 \
+             Credential=app:myapp/20240102/us-east-1/para/aws4_request, \
              SignedHeaders=host;x-amz-date, Signature={sig}\r\n\r\n"
         )
     };
@@ -83,7 +84,12 @@ fn verify_reads_raw_http_and_explains_a_mismatch() {
     assert!(text.contains("string to sign:\nAWS4-HMAC-SHA256\n20240102T030405Z\n"), "{text}");
 }
 
-const PARA_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmJmIjoxNzA0MTY0NjQ1LCJyZWZyZXNoIjoxNzA0MTY4MjQ1MDAwLCJhcHBpZCI6ImFwcDpteWFwcCIsImlkcCI6ImdlbmVyaWMiLCJleHAiOjE3MDQyNTEwNDUsImlhdCI6MTcwNDE2NDY0NX0.KbkIAf7ZwDMApEYNHn_BjhZipsA00mmI2nJZ5K7umws";
+const PARA_TOKEN: &str = concat!(
+    "eyJhbGciOiJIUzI1NiJ9.",
+    "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmJmIjoxNzA0MTY0NjQ1LCJyZWZyZXNoIjoxNzA0MTY4MjQ1MDAwLCJhcHBp",
+    "ZCI6ImFwcDpteWFwcCIsImlkcCI6ImdlbmVyaWMiLCJleHAiOjE3MDQyNTEwNDUsImlhdCI6MTcwNDE2NDY0NX0.",
+    "KbkIAf7ZwDMApEYNHn_BjhZipsA00mmI2nJZ5K7umws"
+);
 const PARA_USER_SECRET: &str = "FAKEuserTokenSecretFAKEuserTokenSecret12345=";
 
 #[test]

@@ -56,7 +56,8 @@ fn verifier_accepts_paras_signatures_and_nothing_else() {
                 .header(
                     "Authorization",
                     format!(
-                        "AWS4-HMAC-SHA256 Credential=app:myapp/20240102/us-east-1/para/aws4_request, \
+                        "AWS4-HMAC-SHA256 \
+                         Credential=app:myapp/20240102/us-east-1/para/aws4_request, \
                          SignedHeaders=host;x-amz-date, Signature={sig}"
                     ),
                 )

@@ -161,13 +161,18 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn key_order_never_changes_a_decision(map in map(), a in prop::collection::vec(any::<usize>(), 4), b in prop::collection::vec(any::<usize>(), 4)) {
+    fn key_order_never_changes_a_decision(
+        map in map(),
+        a in prop::collection::vec(any::<usize>(), 4),
+        b in prop::collection::vec(any::<usize>(), 4),
+    ) {
         let one = ResourcePermissions::from_json(&json_in_order(&map, &a)).unwrap();
         let two = ResourcePermissions::from_json(&json_in_order(&map, &b)).unwrap();
         for who in [Who::Guest, Who::User("u1"), Who::User("u2"), Who::User("u3")] {
             for path in PATHS {
                 for method in METHODS {
-                    prop_assert_eq!(one.decide(who, method, path).allowed, two.decide(who, method, path).allowed);
+                    let (x, y) = (one.decide(who, method, path), two.decide(who, method, path));
+                    prop_assert_eq!(x.allowed, y.allowed);
                 }
             }
         }
@@ -175,25 +180,37 @@ proptest! {
 
     #[test]
     fn the_index_agrees_with_a_plain_reading(map in map()) {
-        let compiled = ResourcePermissions::from_json(&serde_json::to_string(&map).unwrap()).unwrap();
-        for (who, user) in [(Who::Guest, None), (Who::User("u1"), Some("u1")), (Who::User("u3"), Some("u3"))] {
+        let json = serde_json::to_string(&map).unwrap();
+        let compiled = ResourcePermissions::from_json(&json).unwrap();
+        let callers =
+            [(Who::Guest, None), (Who::User("u1"), Some("u1")), (Who::User("u3"), Some("u3"))];
+        for (who, user) in callers {
             for path in PATHS {
                 for method in METHODS {
                     let want = reference::decide(&map, user, path, method);
                     let got = compiled.decide(who, method, path);
-                    prop_assert_eq!(got.allowed, want, "{:?} {} {} in {:?}: {:?}", who, method, path, map, got);
+                    prop_assert_eq!(
+                        got.allowed, want,
+                        "{:?} {} {} in {:?}: {:?}", who, method, path, map, got
+                    );
                 }
             }
         }
     }
 
     #[test]
-    fn arbitrary_maps_and_paths_never_panic(json in "\\PC{0,200}", path in "\\PC{0,60}", method in "\\PC{0,8}", user in "\\PC{0,10}") {
+    fn arbitrary_maps_and_paths_never_panic(
+        json in "\\PC{0,200}",
+        path in "\\PC{0,60}",
+        method in "\\PC{0,8}",
+        user in "\\PC{0,10}",
+    ) {
         if let Ok(map) = ResourcePermissions::from_json(&json) {
             let _ = map.decide(Who::User(&user), &method, &path);
             let _ = map.decide(Who::Guest, &method, &path);
         }
-        let fixed = ResourcePermissions::from_json(r#"{"*": {"*": ["?", "GET"], "a/*": ["POST"]}, "u": {"a": ["-"]}}"#).unwrap();
+        let fixed = r#"{"*": {"*": ["?", "GET"], "a/*": ["POST"]}, "u": {"a": ["-"]}}"#;
+        let fixed = ResourcePermissions::from_json(fixed).unwrap();
         let _ = fixed.decide(Who::User(&user), &method, &path);
         let _ = fixed.decide(Who::Guest, &method, &path);
     }

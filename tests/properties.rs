@@ -118,7 +118,11 @@ proptest! {
     }
 
     #[test]
-    fn any_changed_signed_byte_is_refused(request in request(), part in 0usize..4, pick in any::<usize>()) {
+    fn any_changed_signed_byte_is_refused(
+        request in request(),
+        part in 0usize..4,
+        pick in any::<usize>(),
+    ) {
         let mut signed = sign(&request);
         let changed = match part {
             0 => {
@@ -144,7 +148,10 @@ proptest! {
     fn no_input_panics_the_verifier(
         method in "[ -~]{0,8}",
         target in prop::collection::vec(any::<u8>(), 0..80),
-        headers in prop::collection::vec(("[A-Za-z-]{1,20}", prop::collection::vec(any::<u8>(), 0..80)), 0..6),
+        headers in prop::collection::vec(
+            ("[A-Za-z-]{1,20}", prop::collection::vec(any::<u8>(), 0..80)),
+            0..6,
+        ),
         authorization in auth_fragments(),
         body in prop::collection::vec(any::<u8>(), 0..16),
     ) {
@@ -152,7 +159,9 @@ proptest! {
         for (n, v) in headers {
             request = request.header(&n, v);
         }
-        request = request.header("Authorization", authorization).header("X-Amz-Date", "20240102T030405Z");
+        request = request
+            .header("Authorization", authorization)
+            .header("X-Amz-Date", "20240102T030405Z");
         let _ = SignedRequest::parse(&request);
         let config = VerifierConfig { diagnostics: true, ..VerifierConfig::default() };
         let _ = block_on_ready(verifier(config).verify(&request, NOW));

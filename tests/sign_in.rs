@@ -254,7 +254,10 @@ fn passwordless_sign_in() {
     let key = "passwordless-key-passwordless-key-0123456789";
     let (auth, _) = setup(|a| a.with_passwordless_key(SecretKey::new(key).unwrap()));
     let claims = format!(
-        r#"{{"identifier":"pl:ann","email":"Ann@Example.com","name":"Ann","picture":"p.png","exp":{}}}"#,
+        concat!(
+            r#"{{"identifier":"pl:ann","email":"Ann@Example.com","name":"Ann","#,
+            r#""picture":"p.png","exp":{}}}"#
+        ),
         NOW.unix() + 60
     );
     let signed = block_on_ready(auth.sign_in(

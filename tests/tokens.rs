@@ -124,7 +124,12 @@ fn wycheproof_hmac_sha256_all_cases() {
 
 const PARA_APP_SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
 const PARA_USER_SECRET: &str = "FAKEuserTokenSecretFAKEuserTokenSecret12345=";
-const PARA_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmJmIjoxNzA0MTY0NjQ1LCJyZWZyZXNoIjoxNzA0MTY4MjQ1MDAwLCJhcHBpZCI6ImFwcDpteWFwcCIsImlkcCI6ImdlbmVyaWMiLCJleHAiOjE3MDQyNTEwNDUsImlhdCI6MTcwNDE2NDY0NX0.KbkIAf7ZwDMApEYNHn_BjhZipsA00mmI2nJZ5K7umws";
+const PARA_TOKEN: &str = concat!(
+    "eyJhbGciOiJIUzI1NiJ9.",
+    "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmJmIjoxNzA0MTY0NjQ1LCJyZWZyZXNoIjoxNzA0MTY4MjQ1MDAwLCJhcHBp",
+    "ZCI6ImFwcDpteWFwcCIsImlkcCI6ImdlbmVyaWMiLCJleHAiOjE3MDQyNTEwNDUsImlhdCI6MTcwNDE2NDY0NX0.",
+    "KbkIAf7ZwDMApEYNHn_BjhZipsA00mmI2nJZ5K7umws"
+);
 
 fn para_tokens() -> Tokens<MemoryAppStore, MemoryUserStore> {
     let app_id = AppId::new("app:myapp").unwrap();
