@@ -142,34 +142,41 @@ impl Signer {
     ) -> Result<Signature, Error> {
         let amz_date = now.to_amz_date()?;
         let declared = declared_payload(request);
-        let payload = self.payload_hash(request, declared.as_deref())?;
-        let content_sha256 =
-            (self.options.content_sha256_header && declared.is_none()).then(|| payload.clone());
+        let payload = self.payload_hash(request, declared)?;
+        let content_sha256 = (self.options.content_sha256_header && declared.is_none())
+            .then(|| payload.as_str().to_owned());
         let security_token = self.options.session_token.clone();
 
-        let mut extra: Vec<(&str, &[u8])> = vec![("x-amz-date", amz_date.as_str().as_bytes())];
-        if let Some(value) = &content_sha256 {
-            extra.push(("x-amz-content-sha256", value.as_bytes()));
+        // The signer's own headers: x-amz-date, and the optional two.
+        let mut own: [(&str, &[u8]); 3] = [("x-amz-date", amz_date.as_str().as_bytes()); 3];
+        let mut count = 1;
+        for (name, value) in [
+            ("x-amz-content-sha256", content_sha256.as_deref()),
+            ("x-amz-security-token", security_token.as_deref()),
+        ] {
+            if let Some(value) = value {
+                own[count] = (name, value.as_bytes());
+                count += 1;
+            }
         }
-        if let Some(token) = &security_token {
-            extra.push(("x-amz-security-token", token.as_bytes()));
-        }
-        let headers = WithExtra { request, extra: &extra, signer: self };
-        let signed_headers = self.signed_header_list(request, &extra);
+        let extra = &own[..count];
+        let headers = WithExtra { request, extra, signer: self };
+        let signed_headers = self.signed_header_list(request, extra);
 
         let target = request.target();
         let parts = canonical::Parts {
             method: request.method(),
             target,
             signed_headers: &signed_headers,
-            payload_hash: &payload,
+            payload_hash: payload.as_str(),
             skip_signature: false,
         };
         let signature = self.signature(&parts, &headers, &amz_date)?;
         let authorization = format!(
-            "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_headers}, Signature={signature}",
+            "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_headers}, Signature={}",
             self.access_key,
             self.scope(&amz_date),
+            hex_str(&signature),
         );
         Ok(Signature { amz_date, content_sha256, security_token, authorization })
     }
@@ -225,12 +232,12 @@ impl Signer {
             method: request.method(),
             target: target.as_bytes(),
             signed_headers: &signed_headers,
-            payload_hash: &payload,
+            payload_hash: payload.as_str(),
             skip_signature: true,
         };
         let signature = self.signature(&parts, &headers, &amz_date)?;
         target.push_str("&X-Amz-Signature=");
-        target.push_str(&signature);
+        target.push_str(hex_str(&signature));
         Ok(PresignedUrl { target })
     }
 
@@ -272,25 +279,22 @@ impl Signer {
         Scope { date: amz_date.date(), region: &self.region, service: &self.service }
     }
 
-    fn payload_hash<R: RequestView + ?Sized>(
+    fn payload_hash<'r, R: RequestView + ?Sized>(
         &self,
-        request: &R,
-        declared: Option<&str>,
-    ) -> Result<String, Error> {
+        request: &'r R,
+        declared: Option<&'r str>,
+    ) -> Result<PayloadHash<'r>, Error> {
         if self.options.unsigned_payload {
-            return Ok(UNSIGNED_PAYLOAD.to_owned());
+            return Ok(PayloadHash::Text(UNSIGNED_PAYLOAD));
         }
         if let Some(declared) = declared {
-            return Ok(declared.to_owned());
+            return Ok(PayloadHash::Text(declared));
         }
-        let hex = match request.body() {
-            Body::Bytes(bytes) => sha256_hex(bytes),
-            Body::Sha256(digest) => super::hex32(digest),
-            Body::Unknown => {
-                return Err(Error::Config("the body (or its SHA-256) is needed to sign"));
-            }
-        };
-        Ok(hex_str(&hex).to_owned())
+        match request.body() {
+            Body::Bytes(bytes) => Ok(PayloadHash::Hex(sha256_hex(bytes))),
+            Body::Sha256(digest) => Ok(PayloadHash::Hex(super::hex32(digest))),
+            Body::Unknown => Err(Error::Config("the body (or its SHA-256) is needed to sign")),
+        }
     }
 
     /// Lower-case names of the request's headers and the extra ones, sorted, unique.
@@ -299,11 +303,11 @@ impl Signer {
         request: &R,
         extra: &[(&str, &[u8])],
     ) -> String {
-        let mut names: Vec<String> = request
+        let mut names: Vec<std::borrow::Cow<'_, str>> = request
             .headers()
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .filter(|n| !self.replaces(n) && !self.options.unsigned_headers.contains(n))
-            .chain(extra.iter().map(|(n, _)| (*n).to_owned()))
+            .map(|(n, _)| lower_case(n))
+            .filter(|n| !self.replaces(n) && !self.options.unsigned_headers.iter().any(|u| u == n))
+            .chain(extra.iter().map(|(n, _)| (*n).into()))
             .collect();
         names.sort_unstable();
         names.dedup();
@@ -315,13 +319,13 @@ impl Signer {
         parts: &canonical::Parts<'_>,
         headers: &H,
         amz_date: &AmzDate,
-    ) -> Result<String, Error> {
+    ) -> Result<[u8; 64], Error> {
         let mut hasher = Sha256::new();
         canonical::write(&mut hasher, parts, headers, self.options.rules)?;
         let digest: [u8; 32] = hasher.finalize().into();
         let mac =
             self.signing_key(amz_date).sign(amz_date.as_str(), &self.scope(amz_date), &digest);
-        Ok(hex_str(&super::hex32(&mac)).to_owned())
+        Ok(super::hex32(&mac))
     }
 
     fn signing_key(&self, amz_date: &AmzDate) -> SigningKey {
@@ -339,10 +343,34 @@ impl Signer {
 }
 
 /// The payload hash the request declares in `x-amz-content-sha256`.
-fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<String> {
+fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<&str> {
     let (_, value) =
         request.headers().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))?;
-    std::str::from_utf8(crate::request::trim(value)).ok().map(str::to_owned)
+    std::str::from_utf8(crate::request::trim(value)).ok()
+}
+
+/// `name` in lower case, borrowed when it already is.
+fn lower_case(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_ascii_lowercase().into()
+    } else {
+        name.into()
+    }
+}
+
+/// The payload hash line: hex on the stack, or text the request or a constant holds.
+enum PayloadHash<'a> {
+    Hex([u8; 64]),
+    Text(&'a str),
+}
+
+impl PayloadHash<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            PayloadHash::Hex(hex) => hex_str(hex),
+            PayloadHash::Text(text) => text,
+        }
+    }
 }
 
 /// The request's headers (less those the signer replaces) and the signer's own.
