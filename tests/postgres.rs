@@ -220,6 +220,32 @@ async fn permissions_changed_on_a_apply_on_b() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_b_found_absent_appears_on_b_once_a_creates_it() {
+    let Some(url) = database_url() else { return };
+    let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);
+    let node_b = gate(&b);
+    let app = fresh_app();
+
+    // B asks for an app nobody created: refused, and the absence is remembered.
+    let request = signed(&app, "app-secret", NOW);
+    assert_eq!(refused(&node_b, &request, NOW).await, Some(Reason::UnknownKey));
+    assert!(b.apps().app(app.as_str()).await.unwrap().is_none());
+
+    // A creates it, and a user: B sees both within a second.
+    a.apps().insert(AppRecord::new(app.clone().into(), secret("app-secret"))).await.unwrap();
+    within(SOON, "new app on B", || async { node_b.check(&request, NOW).await.is_ok() }).await;
+
+    let users_b = b.users();
+    assert!(users_b.user(&app, "late").await.unwrap().is_none());
+    let user = UserRecord::new(app.clone(), "late").unwrap();
+    a.users().put(user).await.unwrap();
+    within(SOON, "new user on B", || async {
+        users_b.user(&app, "late").await.is_ok_and(|u| u.is_some())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_rotations_from_both_nodes_leave_exactly_one_secret() {
     let Some(url) = database_url() else { return };
     let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);

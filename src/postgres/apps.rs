@@ -98,11 +98,14 @@ impl PgAppStore {
         if let Some(hit) = self.shared.apps.fresh(access_key) {
             return Ok(Some(hit));
         }
+        if self.shared.apps.known_absent(access_key) {
+            return Ok(None);
+        }
         let epoch = self.shared.apps.epoch();
         let client = self.shared.client().await?;
         let statement = client.prepare_cached(SELECT).await?;
         let Some(row) = client.query_opt(&statement, &[&access_key]).await? else {
-            self.shared.apps.remove(access_key);
+            self.shared.apps.settle_absent(access_key, epoch);
             return Ok(None);
         };
         Ok(Some(self.settle(access_key, &row, epoch)?))

@@ -9,7 +9,14 @@
 //! A notification marks an entry stale. A read that was under way while a
 //! notification arrived may carry the old row: the cache's epoch tells, and
 //! such a row is stored stale, to be read again next time.
+//!
+//! Keys the database does not know are remembered too, for the same
+//! time-to-live, so a flood of requests naming made-up keys does not become a
+//! flood of queries. Those keys come from callers, so they live in a map with
+//! a hash callers cannot aim at, apart from the records; a notification for
+//! the key (a row created elsewhere) forgets them at once.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -38,6 +45,8 @@ struct Entry<V> {
 #[derive(Debug)]
 pub(crate) struct Cache<V> {
     entries: RwLock<FxHashMap<Box<str>, Entry<V>>>,
+    /// Keys found absent, and when.
+    absent: RwLock<HashMap<Box<str>, Instant>>,
     epoch: AtomicU64,
     ttl: Duration,
     capacity: usize,
@@ -46,7 +55,13 @@ pub(crate) struct Cache<V> {
 impl<V> Cache<V> {
     /// An empty cache whose entries live `ttl` at most; `capacity` entries.
     pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
-        Cache { entries: RwLock::default(), epoch: AtomicU64::new(0), ttl, capacity }
+        Cache {
+            entries: RwLock::default(),
+            absent: RwLock::default(),
+            epoch: AtomicU64::new(0),
+            ttl,
+            capacity,
+        }
     }
 
     /// The record under `key`, when it is fresh.
@@ -72,6 +87,7 @@ impl<V> Cache<V> {
     /// unchanged, else `value`. The entry is fresh only when no change was
     /// announced since `epoch`.
     pub(crate) fn settle(&self, key: &str, revision: i64, epoch: u64, value: Arc<V>) -> Arc<V> {
+        self.absent.write().unwrap_or_else(|p| p.into_inner()).remove(key);
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         let quiet = self.epoch.load(Ordering::Acquire) == epoch;
         let read_at = quiet.then(monotonic_now);
@@ -96,9 +112,30 @@ impl<V> Cache<V> {
         self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(key);
     }
 
+    /// Whether `key` was found absent within the time-to-live.
+    pub(crate) fn known_absent(&self, key: &str) -> bool {
+        let absent = self.absent.read().unwrap_or_else(|p| p.into_inner());
+        absent.get(key).is_some_and(|at| monotonic_now().saturating_duration_since(*at) < self.ttl)
+    }
+
+    /// A read at `epoch` found no row for `key`: forget any record, and
+    /// remember the absence unless a change was announced since.
+    pub(crate) fn settle_absent(&self, key: &str, epoch: u64) {
+        self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(key);
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        let mut absent = self.absent.write().unwrap_or_else(|p| p.into_inner());
+        if absent.len() >= self.capacity {
+            absent.clear();
+        }
+        absent.insert(key.into(), monotonic_now());
+    }
+
     /// Another node changed `key`: read it again before serving it.
     pub(crate) fn mark_stale(&self, key: &str) {
         self.bump();
+        self.absent.write().unwrap_or_else(|p| p.into_inner()).remove(key);
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if let Some(entry) = entries.get_mut(key) {
             entry.read_at = None;
@@ -108,6 +145,7 @@ impl<V> Cache<V> {
     /// Changes may have been missed: read everything again before serving it.
     pub(crate) fn mark_all_stale(&self) {
         self.bump();
+        self.absent.write().unwrap_or_else(|p| p.into_inner()).clear();
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         for entry in entries.values_mut() {
             entry.read_at = None;
@@ -161,6 +199,28 @@ mod tests {
         let cache: Cache<String> = Cache::new(Duration::ZERO, 10);
         cache.settle("k", 1, cache.epoch(), Arc::new("a".to_owned()));
         assert!(cache.fresh("k").is_none());
+    }
+
+    #[test]
+    fn absent_keys_are_remembered_until_a_change_or_the_ttl() {
+        let cache = cache();
+        cache.settle_absent("ghost", cache.epoch());
+        assert!(cache.known_absent("ghost"));
+        cache.mark_stale("ghost");
+        assert!(!cache.known_absent("ghost"), "a notification forgets it");
+
+        let epoch = cache.epoch();
+        cache.mark_stale("other");
+        cache.settle_absent("ghost", epoch);
+        assert!(!cache.known_absent("ghost"), "a read overtaken by a change is not kept");
+
+        cache.settle_absent("ghost", cache.epoch());
+        cache.settle("ghost", 1, cache.epoch(), Arc::new("now here".to_owned()));
+        assert!(!cache.known_absent("ghost"), "a row read later replaces the absence");
+
+        let expired: Cache<String> = Cache::new(Duration::ZERO, 10);
+        expired.settle_absent("ghost", expired.epoch());
+        assert!(!expired.known_absent("ghost"));
     }
 
     #[test]

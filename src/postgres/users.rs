@@ -51,10 +51,16 @@ impl PgUserStore {
         if let Some(hit) = self.shared.users.fresh(&key) {
             return Ok(Some(hit));
         }
+        // A token whose `sub` the store does not know is a super token: do not
+        // ask the database again for that id on every such request.
+        if self.shared.users.known_absent(&key) {
+            return Ok(None);
+        }
+        let epoch = self.shared.users.epoch();
         let sql = format!("SELECT {COLUMNS} FROM para_users WHERE app_id = $1 AND id = $2");
         let found = self.query_one_user(&sql, app.as_str(), id).await?;
         if found.is_none() {
-            self.shared.users.remove(&key);
+            self.shared.users.settle_absent(&key, epoch);
         }
         Ok(found)
     }
