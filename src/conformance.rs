@@ -20,7 +20,7 @@ use crate::sigv4::{
 use crate::store::{AppRecord, MemoryAppStore};
 use crate::time::Timestamp;
 use crate::users::{MemoryUserStore, UserRecord};
-use crate::{Body, RequestView, block_on_ready};
+use crate::{RequestView, block_on_ready};
 
 /// One failed vector.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,10 +180,10 @@ fn compare_stages(v: &Value, request: &OwnedRequest, rules: CanonicalRules) -> R
 
 fn payload_hash(request: &OwnedRequest) -> String {
     let declared = request.headers().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"));
-    match (declared, request.body()) {
+    match (declared, sigv4::body_sha256_hex(request.body())) {
         (Some((_, value)), _) => String::from_utf8_lossy(crate::request::trim(value)).into_owned(),
-        (None, Body::Bytes(body)) => sigv4::hex_str(&sigv4::sha256_hex(body)).to_owned(),
-        (None, _) => sigv4::EMPTY_SHA256.to_owned(),
+        (None, Some(hex)) => sigv4::hex_str(&hex).to_owned(),
+        (None, None) => sigv4::EMPTY_SHA256.to_owned(),
     }
 }
 

@@ -153,15 +153,27 @@ async fn without_notifications_the_ttl_bounds_staleness() {
     assert_eq!(refused(&node_c, &old, NOW).await, Some(Reason::SignatureMismatch));
 }
 
+/// Two nodes, an app created on A with a user `u1`.
+struct World {
+    node_a: Node,
+    node_b: Node,
+    app: AppId,
+    record: Arc<AppRecord>,
+    user: Arc<UserRecord>,
+}
+
+async fn two_nodes_and_a_user(url: &str) -> World {
+    let (a, b) = (store(url, PgConfig::default()).await, store(url, PgConfig::default()).await);
+    let app = fresh_app();
+    let record = a.apps().insert(AppRecord::new(app.clone().into(), secret("app-secret"))).await;
+    let user = a.users().put(UserRecord::new(app.clone(), "u1").unwrap()).await.unwrap();
+    World { node_a: gate(&a), node_b: gate(&b), app, record: record.unwrap(), user }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_all_on_a_kills_the_token_on_b() {
     let Some(url) = database_url() else { return };
-    let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);
-    let (node_a, node_b) = (gate(&a), gate(&b));
-    let app = fresh_app();
-    let record = a.apps().insert(AppRecord::new(app.clone().into(), secret("app-secret"))).await;
-    let record = record.unwrap();
-    let user = a.users().put(UserRecord::new(app.clone(), "u1").unwrap()).await.unwrap();
+    let World { node_a, node_b, app, record, user } = two_nodes_and_a_user(&url).await;
 
     let (token, _) = node_a.tokens().issue_for(&record, user, None, NOW).await.unwrap();
     let request = bearer(&token.access_token);
@@ -178,12 +190,7 @@ async fn revoke_all_on_a_kills_the_token_on_b() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_one_session_sign_ins_leave_one_session() {
     let Some(url) = database_url() else { return };
-    let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);
-    let (node_a, node_b) = (gate(&a), gate(&b));
-    let app = fresh_app();
-    let record = a.apps().insert(AppRecord::new(app.clone().into(), secret("app-secret"))).await;
-    let record = record.unwrap();
-    let user = a.users().put(UserRecord::new(app.clone(), "u1").unwrap()).await.unwrap();
+    let World { node_a, node_b, record, user, .. } = two_nodes_and_a_user(&url).await;
 
     let (on_a, on_b) = tokio::join!(
         node_a.tokens().issue_for(&record, user.clone(), None, NOW),

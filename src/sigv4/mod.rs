@@ -208,6 +208,15 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> [u8; 64] {
     hex32(&Sha256::digest(bytes).into())
 }
 
+/// The body's SHA-256 in hex, when the view has the body or its digest.
+pub(crate) fn body_sha256_hex(body: crate::request::Body<'_>) -> Option<[u8; 64]> {
+    match body {
+        crate::request::Body::Bytes(bytes) => Some(sha256_hex(bytes)),
+        crate::request::Body::Sha256(digest) => Some(hex32(digest)),
+        crate::request::Body::Unknown => None,
+    }
+}
+
 /// Lower-case hex of 32 bytes.
 pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -6,13 +6,13 @@ use sha2::{Digest, Sha256};
 
 use super::canonical::{self, CanonicalRules, HeaderSource, split_target};
 use super::encode::encode_to_string;
+use super::hex_str;
 use super::{
     ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD,
 };
-use super::{hex_str, sha256_hex};
 use crate::error::Error;
 use crate::keys::{AccessKey, SecretKey};
-use crate::request::{Body, RequestView};
+use crate::request::RequestView;
 use crate::time::{AmzDate, Timestamp};
 
 /// Choices a signer makes beyond the key, region and service.
@@ -290,11 +290,9 @@ impl Signer {
         if let Some(declared) = declared {
             return Ok(PayloadHash::Text(declared));
         }
-        match request.body() {
-            Body::Bytes(bytes) => Ok(PayloadHash::Hex(sha256_hex(bytes))),
-            Body::Sha256(digest) => Ok(PayloadHash::Hex(super::hex32(digest))),
-            Body::Unknown => Err(Error::Config("the body (or its SHA-256) is needed to sign")),
-        }
+        super::body_sha256_hex(request.body())
+            .map(PayloadHash::Hex)
+            .ok_or(Error::Config("the body (or its SHA-256) is needed to sign"))
     }
 
     /// Lower-case names of the request's headers and the extra ones, sorted, unique.

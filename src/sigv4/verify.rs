@@ -11,7 +11,7 @@ use super::parse::{Form, SignedRequest};
 use super::{PARA_REGION, PARA_SERVICE, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
 use super::{hex_str, hex32, sha256_hex, unhex32};
 use crate::error::{Diagnostic, Error, Malformed, ScopeField};
-use crate::request::{Body, RequestView, trim};
+use crate::request::{RequestView, trim};
 use crate::store::{AppRecord, AppStore, VersionedSecret};
 use crate::time::Timestamp;
 
@@ -270,11 +270,7 @@ impl<S: AppStore> Verifier<S> {
             return Ok((Payload::Unsigned, PayloadCheck::Unsigned));
         }
 
-        let actual = match request.body() {
-            Body::Bytes(bytes) => Some(sha256_hex(bytes)),
-            Body::Sha256(digest) => Some(hex32(digest)),
-            Body::Unknown => None,
-        };
+        let actual = super::body_sha256_hex(request.body());
 
         match (declared, actual) {
             (Some(d), Some(a)) if d == a => Ok((Payload::Hex(a), PayloadCheck::Verified)),
