@@ -4,10 +4,10 @@
 //! by many servers, so its methods are async and `Send`. The verifier asks it
 //! for one thing: the record of the app behind an access key.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
@@ -236,9 +236,12 @@ impl<S: AppStore + ?Sized> AppStore for Arc<S> {
 }
 
 /// Apps kept in memory: the default store, for one process.
+///
+/// Its map uses a fast unkeyed hash: only the operator adds apps, so callers
+/// can look keys up but cannot fill it with chosen collisions.
 #[derive(Debug, Default)]
 pub struct MemoryAppStore {
-    apps: RwLock<HashMap<Box<str>, Arc<AppRecord>>>,
+    apps: RwLock<FxHashMap<Box<str>, Arc<AppRecord>>>,
 }
 
 impl MemoryAppStore {
@@ -280,11 +283,11 @@ impl MemoryAppStore {
         Ok(record.clone())
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Box<str>, Arc<AppRecord>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, FxHashMap<Box<str>, Arc<AppRecord>>> {
         self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Box<str>, Arc<AppRecord>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, FxHashMap<Box<str>, Arc<AppRecord>>> {
         self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

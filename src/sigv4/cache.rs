@@ -6,9 +6,13 @@
 //! few slots (today and yesterday, current and previous secret); the whole
 //! cache holds a bounded number of access keys and forgets them all when it
 //! is full, which keeps it simple and its cost predictable.
+//!
+//! Only keys of apps the store knows are ever put, so the map's fast,
+//! unkeyed hash cannot be flooded with chosen collisions.
 
-use std::collections::HashMap;
 use std::sync::RwLock;
+
+use rustc_hash::FxHashMap;
 
 use super::SigningKey;
 
@@ -22,25 +26,28 @@ struct Entry {
 
 #[derive(Debug)]
 pub(crate) struct KeyCache {
-    entries: RwLock<HashMap<Box<str>, Entry>>,
+    entries: RwLock<FxHashMap<Box<str>, Entry>>,
     capacity: usize,
 }
 
 impl KeyCache {
     pub(crate) fn new(capacity: usize) -> Self {
-        KeyCache { entries: RwLock::new(HashMap::new()), capacity }
+        KeyCache { entries: RwLock::new(FxHashMap::default()), capacity }
     }
 
-    /// The cached key, if any. Takes only a read lock and never allocates.
-    pub(crate) fn get(&self, access_key: &str, version: u64, date: u32) -> Option<SigningKey> {
+    /// `use_key` applied to the cached key, if there is one. Takes only a
+    /// read lock, never allocates and never copies the key.
+    pub(crate) fn with_key<T>(
+        &self,
+        access_key: &str,
+        version: u64,
+        date: u32,
+        use_key: impl FnOnce(&SigningKey) -> T,
+    ) -> Option<T> {
         let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let entry = entries.get(access_key)?;
-        entry
-            .slots
-            .iter()
-            .flatten()
-            .find(|(v, d, _)| *v == version && *d == date)
-            .map(|s| s.2.clone())
+        let slot = entry.slots.iter().flatten().find(|(v, d, _)| *v == version && *d == date)?;
+        Some(use_key(&slot.2))
     }
 
     /// Remember a key. Slots of secret versions other than `keep` are dropped

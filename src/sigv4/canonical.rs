@@ -42,14 +42,14 @@ impl CanonicalRules {
 /// Headers as the canonicaliser reads them: all values of one name, in order.
 pub(crate) trait HeaderSource {
     /// Call `f` with each value of the header `name` (lower case), in order.
-    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8]));
+    fn each_value(&self, name: &str, f: impl FnMut(&[u8]));
 }
 
 /// The request's own headers.
 pub(crate) struct ViewHeaders<'r, R: ?Sized>(pub(crate) &'r R);
 
 impl<R: RequestView + ?Sized> HeaderSource for ViewHeaders<'_, R> {
-    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
+    fn each_value(&self, name: &str, mut f: impl FnMut(&[u8])) {
         for (n, v) in self.0.headers() {
             if n.eq_ignore_ascii_case(name) {
                 f(v);
@@ -66,10 +66,10 @@ pub const SENSITIVE_HEADERS: &[&str] =
 pub(crate) struct Redacted<H>(pub(crate) H);
 
 impl<H: HeaderSource> HeaderSource for Redacted<H> {
-    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
+    fn each_value(&self, name: &str, mut f: impl FnMut(&[u8])) {
         if SENSITIVE_HEADERS.contains(&name) {
             let mut any = false;
-            self.0.each_value(name, &mut |_| any = true);
+            self.0.each_value(name, |_| any = true);
             if any {
                 f(b"<redacted>");
             }
@@ -188,6 +188,46 @@ fn normalized_segments(path: &[u8]) -> Vec<&[u8]> {
 
 type Pair<'a> = (&'a [u8], &'a [u8]);
 
+/// A query pair, with whether both halves are already canonical (most are:
+/// then they sort and are written as they came).
+#[derive(Clone, Copy)]
+struct Component<'a> {
+    name: &'a [u8],
+    value: &'a [u8],
+    canonical: bool,
+}
+
+impl<'a> Component<'a> {
+    const EMPTY: Component<'static> = Component { name: b"", value: b"", canonical: true };
+
+    fn new((name, value): Pair<'a>) -> Self {
+        Component { name, value, canonical: is_canonical(name) && is_canonical(value) }
+    }
+
+    /// SigV4's order: by encoded name, then by encoded value.
+    fn order(&self, other: &Self) -> std::cmp::Ordering {
+        if self.canonical && other.canonical {
+            return self.name.cmp(other.name).then_with(|| self.value.cmp(other.value));
+        }
+        let encoded = canonical_bytes;
+        encoded(self.name)
+            .cmp(encoded(other.name))
+            .then_with(|| encoded(self.value).cmp(encoded(other.value)))
+    }
+
+    fn write<S: Sink>(&self, w: &mut Buffered<'_, S>) {
+        if self.canonical {
+            w.bytes(self.name);
+            w.byte(b'=');
+            w.bytes(self.value);
+        } else {
+            put_component(w, self.name);
+            w.byte(b'=');
+            put_component(w, self.value);
+        }
+    }
+}
+
 fn write_query<S: Sink>(
     w: &mut Buffered<'_, S>,
     query: &[u8],
@@ -199,33 +239,32 @@ fn write_query<S: Sink>(
     check_escapes(query)?;
 
     // Pairs are sorted in place; a short query needs no heap.
-    let mut inline: [Pair<'_>; 16] = [(&[], &[]); 16];
-    let mut spill: Vec<Pair<'_>> = Vec::new();
+    let mut inline = [Component::EMPTY; 12];
+    let mut spill: Vec<Component<'_>> = Vec::new();
     let mut count = 0;
     for pair in query_pairs(query) {
         if skip_signature && is_signature_name(pair.0) {
             continue;
         }
+        let component = Component::new(pair);
         if count < inline.len() {
-            inline[count] = pair;
+            inline[count] = component;
         } else {
             if spill.is_empty() {
                 spill.extend_from_slice(&inline);
             }
-            spill.push(pair);
+            spill.push(component);
         }
         count += 1;
     }
     let pairs = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
-    pairs.sort_unstable_by(|a, b| compare(a.0, b.0).then_with(|| compare(a.1, b.1)));
+    pairs.sort_unstable_by(Component::order);
 
-    for (i, (name, value)) in pairs.iter().enumerate() {
+    for (i, component) in pairs.iter().enumerate() {
         if i > 0 {
             w.byte(b'&');
         }
-        put_component(w, name);
-        w.byte(b'=');
-        put_component(w, value);
+        component.write(w);
     }
     Ok(())
 }
@@ -244,19 +283,8 @@ fn is_signature_name(raw: &[u8]) -> bool {
     decoded(raw).eq(b"X-Amz-Signature".iter().copied())
 }
 
-fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    if is_canonical(a) && is_canonical(b) {
-        return a.cmp(b);
-    }
-    canonical_bytes(a).cmp(canonical_bytes(b))
-}
-
 fn put_component<S: Sink>(w: &mut Buffered<'_, S>, raw: &[u8]) {
-    if is_canonical(raw) {
-        w.bytes(raw);
-    } else {
-        decoded(raw).for_each(|b| w.encoded(b, false));
-    }
+    decoded(raw).for_each(|b| w.encoded(b, false));
 }
 
 /// Largest header value we canonicalise.
@@ -272,10 +300,10 @@ fn write_header<S: Sink, H: HeaderSource>(
 
     let mut seen = 0usize;
     let mut problem = None;
-    headers.each_value(name, &mut |value| {
+    headers.each_value(name, |value| {
         if value.len() > MAX_HEADER_VALUE {
             problem = Some(Malformed::TooLarge);
-        } else if std::str::from_utf8(value).is_err() {
+        } else if !value.is_ascii() && std::str::from_utf8(value).is_err() {
             problem = Some(Malformed::NotUtf8);
         }
         if seen > 0 {

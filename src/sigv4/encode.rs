@@ -21,21 +21,45 @@ impl Sink for Vec<u8> {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// What each byte is to the encoder: bit 0 unreserved, bit 1 unreserved or `/`.
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') {
+            table[b] = UNRESERVED | PATH;
+        }
+        b += 1;
+    }
+    table[b'/' as usize] = PATH;
+    table
+};
+const UNRESERVED: u8 = 1;
+const PATH: u8 = 2;
+
 /// SigV4's unreserved set: `A-Z a-z 0-9 - _ . ~`.
 pub(crate) fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    CLASS[usize::from(b)] & UNRESERVED != 0
 }
 
-/// Collects small writes so the sink sees few, larger ones.
+/// Whether `b` is written as is: unreserved, or `/` in a path.
+fn is_plain(b: u8, keep_slash: bool) -> bool {
+    let mask = if keep_slash { PATH } else { UNRESERVED };
+    CLASS[usize::from(b)] & mask != 0
+}
+
+/// Collects small writes so the sink sees few, larger ones: a typical
+/// canonical request reaches the hasher in one piece.
 pub(crate) struct Buffered<'s, S: Sink> {
     sink: &'s mut S,
-    buf: [u8; 128],
+    buf: [u8; 512],
     len: usize,
 }
 
 impl<'s, S: Sink> Buffered<'s, S> {
     pub(crate) fn new(sink: &'s mut S) -> Self {
-        Buffered { sink, buf: [0; 128], len: 0 }
+        Buffered { sink, buf: [0; 512], len: 0 }
     }
 
     pub(crate) fn byte(&mut self, b: u8) {
@@ -60,7 +84,7 @@ impl<'s, S: Sink> Buffered<'s, S> {
 
     /// One byte, percent-encoded unless unreserved (or `/` when `keep_slash`).
     pub(crate) fn encoded(&mut self, b: u8, keep_slash: bool) {
-        if is_unreserved(b) || (keep_slash && b == b'/') {
+        if is_plain(b, keep_slash) {
             self.byte(b);
         } else {
             self.bytes(&[b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]]);
@@ -70,8 +94,7 @@ impl<'s, S: Sink> Buffered<'s, S> {
     /// Raw bytes, percent-encoded: runs that need no escape are copied whole.
     pub(crate) fn encode_all(&mut self, mut bytes: &[u8], keep_slash: bool) {
         while !bytes.is_empty() {
-            let plain = |b: &u8| is_unreserved(*b) || (keep_slash && *b == b'/');
-            let run = bytes.iter().position(|b| !plain(b)).unwrap_or(bytes.len());
+            let run = bytes.iter().position(|&b| !is_plain(b, keep_slash)).unwrap_or(bytes.len());
             self.bytes(&bytes[..run]);
             if let Some(&b) = bytes.get(run) {
                 self.encoded(b, keep_slash);
@@ -169,9 +192,35 @@ pub(crate) fn canonical_bytes(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
-/// Whether `raw` is already in canonical form (so it sorts and writes as is).
+/// Whether `raw` is already in canonical form, so it sorts and writes as is:
+/// unreserved bytes, and escapes in upper-case hex of bytes that need one
+/// (`hello%20world` is; `a+b`, `%7e` and `%2f` are not).
 pub(crate) fn is_canonical(raw: &[u8]) -> bool {
-    raw.iter().all(|&b| is_unreserved(b))
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        if is_unreserved(b) {
+            i += 1;
+            continue;
+        }
+        let escape = match raw.get(i..i + 3) {
+            Some(&[b'%', hi, lo]) => upper_hex(hi).zip(upper_hex(lo)),
+            _ => None,
+        };
+        match escape {
+            Some((hi, lo)) if !is_unreserved(hi << 4 | lo) => i += 3,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The value of an upper-case hex digit.
+fn upper_hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// Encode `bytes` strictly (every byte but the unreserved set) into a string.
@@ -202,6 +251,13 @@ mod tests {
         assert_eq!(enc(b"%e2%9c%93"), "%E2%9C%93");
         assert_eq!(enc(b"-_.~AZaz09"), "-_.~AZaz09");
         assert_eq!(enc(b"a/b=c"), "a%2Fb%3Dc");
+        for raw in [&b"hello%20world"[..], b"", b"%E2%9C%93", b"-_.~AZaz09", b"a%2Fb"] {
+            assert!(is_canonical(raw), "{raw:?} is canonical");
+            assert_eq!(canonical_bytes(raw).collect::<Vec<_>>(), raw, "{raw:?}");
+        }
+        for raw in [&b"a+b"[..], b"%7e", b"%7E", b"%2f", b"%", b"%2", b"%G0", b"a b"] {
+            assert!(!is_canonical(raw), "{raw:?} is not canonical");
+        }
         assert_eq!(encode_to_string(b"app:x/y"), "app%3Ax%2Fy");
     }
 }

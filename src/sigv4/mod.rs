@@ -87,7 +87,13 @@ impl SigningKey {
         canonical_hash: &[u8; 32],
     ) -> [u8; 32] {
         let mut mac = self.0.clone();
-        feed_string_to_sign(&mut mac, amz_date, scope, canonical_hash);
+        // Gathered first, so the MAC sees one write (a long scope streams).
+        let mut text = StackText::default();
+        feed_string_to_sign(&mut text, amz_date, scope, canonical_hash);
+        match text.as_slice() {
+            Some(bytes) => mac.update(bytes),
+            None => feed_string_to_sign(&mut mac, amz_date, scope, canonical_hash),
+        }
         mac.finalize().into_bytes().into()
     }
 }
@@ -119,6 +125,15 @@ pub struct Scope<'a> {
     pub service: &'a str,
 }
 
+impl Scope<'_> {
+    /// Append `date/region/service/aws4_request` to `out`.
+    pub(crate) fn push_to(&self, out: &mut String) {
+        for piece in [self.date, "/", self.region, "/", self.service, "/", TERMINATOR] {
+            out.push_str(piece);
+        }
+    }
+}
+
 impl std::fmt::Display for Scope<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}/{}/{}", self.date, self.region, self.service, TERMINATOR)
@@ -133,6 +148,34 @@ trait Update {
 impl Update for HmacSha256 {
     fn put(&mut self, bytes: &[u8]) {
         Mac::update(self, bytes);
+    }
+}
+
+/// A string to sign on the stack; `None` once it outgrew the buffer.
+struct StackText {
+    buf: [u8; 256],
+    len: Option<usize>,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        StackText { buf: [0; 256], len: Some(0) }
+    }
+}
+
+impl StackText {
+    fn as_slice(&self) -> Option<&[u8]> {
+        self.len.map(|len| &self.buf[..len])
+    }
+}
+
+impl Update for StackText {
+    fn put(&mut self, bytes: &[u8]) {
+        self.len = self.len.and_then(|len| {
+            let end = len.checked_add(bytes.len()).filter(|end| *end <= self.buf.len())?;
+            self.buf[len..end].copy_from_slice(bytes);
+            Some(end)
+        });
     }
 }
 

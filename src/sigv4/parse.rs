@@ -91,7 +91,9 @@ impl<'a> SignedRequest<'a> {
         if query.len() > MAX_TARGET {
             return Err(Malformed::TooLarge.into());
         }
-        let presigned = query_pairs(query).any(|(name, _)| name == b"X-Amz-Signature");
+        // Most queries hold no `X` at all: then they cannot be presigned.
+        let presigned = memchr::memchr(b'X', query).is_some()
+            && query_pairs(query).any(|(name, _)| name == b"X-Amz-Signature");
 
         let mut signed = match (special.authorization, presigned) {
             (Some(_), true) => return Err(Malformed::Ambiguous.into()),
@@ -107,17 +109,28 @@ impl<'a> SignedRequest<'a> {
         if value.len() > MAX_AUTHORIZATION {
             return Err(Malformed::TooLarge.into());
         }
-        let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
-        let space = find(value.as_bytes(), b' ').unwrap_or(value.len());
-        if &value[..space] != ALGORITHM {
-            return Err(Error::Algorithm);
+        // Read as bytes; only the credential and header list need be text.
+        // Bytes that are not UTF-8 elsewhere are named as such when they
+        // make the value unreadable.
+        let not_utf8 = |error: Error| match std::str::from_utf8(value) {
+            Ok(_) => error,
+            Err(_) => Malformed::NotUtf8.into(),
+        };
+        let space = find(value, b' ').unwrap_or(value.len());
+        if &value[..space] != ALGORITHM.as_bytes() {
+            return Err(not_utf8(Error::Algorithm));
         }
-        let rest = value.get(space + 1..).unwrap_or("");
+        let rest = value.get(space + 1..).unwrap_or(b"");
 
-        let [credential, signed_headers, signature] = authorization_parts(rest)?;
+        let [credential, signed_headers, signature] =
+            authorization_parts(rest).map_err(not_utf8)?;
+        let text = |bytes| std::str::from_utf8(bytes).map_err(|_| Malformed::NotUtf8);
+        let (credential, signed_headers) = (text(credential)?, text(signed_headers)?);
         let date_value = special.amz_date.ok_or(Malformed::MissingDate)?;
         let (date, time) = AmzDate::parse(trim(date_value))?;
-        Self::build(Form::Header, credential.into(), signed_headers.into(), signature, date, time)
+        let form = Form::Header;
+        Self::build(form, credential.into(), signed_headers.into(), signature, date, time)
+            .map_err(not_utf8)
     }
 
     fn from_query(query: &'a [u8]) -> Result<Self, Error> {
@@ -144,20 +157,20 @@ impl<'a> SignedRequest<'a> {
         let signed_headers = get(4)?;
         let signature = get(5)?;
         let form = Form::Presigned { expires };
-        Self::build(form, credential, signed_headers, &signature, date, time)
+        Self::build(form, credential, signed_headers, signature.as_bytes(), date, time)
     }
 
     fn build(
         form: Form,
         credential: Cow<'a, str>,
         signed_headers: Cow<'a, str>,
-        signature: &str,
+        signature: &[u8],
         date: AmzDate,
         time: Timestamp,
     ) -> Result<Self, Error> {
         let slashes = credential_slashes(&credential)?;
         let (host_signed, date_signed) = check_signed_headers(&signed_headers)?;
-        let sig = super::unhex32(signature.as_bytes()).ok_or(Malformed::Signature)?;
+        let sig = super::unhex32(signature).ok_or(Malformed::Signature)?;
         Ok(SignedRequest {
             form,
             credential,
@@ -248,25 +261,49 @@ const PRESIGN_PARAMS: [&str; 6] = [
 ];
 
 /// `Credential=..., SignedHeaders=..., Signature=...` in any order.
-fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
+fn authorization_parts(rest: &[u8]) -> Result<[&[u8]; 3], Error> {
+    standard_parts(rest).map_or_else(|| any_parts(rest), Ok)
+}
+
+/// The parts in the order every client writes them, read straight through;
+/// `None` sends anything else to [`any_parts`], which reads the same way.
+fn standard_parts(rest: &[u8]) -> Option<[&[u8]; 3]> {
+    let rest = rest.trim_ascii_start().strip_prefix(b"Credential=")?;
+    let comma = find(rest, b',')?;
+    let (credential, rest) = (rest[..comma].trim_ascii_end(), &rest[comma + 1..]);
+    let rest = rest.trim_ascii_start().strip_prefix(b"SignedHeaders=")?;
+    let comma = find(rest, b',')?;
+    let (headers, rest) = (rest[..comma].trim_ascii_end(), &rest[comma + 1..]);
+    let signature = rest.trim_ascii_start().strip_prefix(b"Signature=")?.trim_ascii_end();
+    let plain = find(signature, b',').is_none();
+    plain.then_some([credential, headers, signature])
+}
+
+/// The parts in any order, with duplicates and strangers refused.
+fn any_parts(rest: &[u8]) -> Result<[&[u8]; 3], Error> {
     const NAMES: [&str; 3] = ["Credential", "SignedHeaders", "Signature"];
-    let mut parts: [Option<&str>; 3] = [None; 3];
+    let mut parts: [Option<&[u8]>; 3] = [None; 3];
     let mut start = 0;
     while start < rest.len() {
-        let end = find(&rest.as_bytes()[start..], b',').map_or(rest.len(), |i| start + i);
+        let end = find(&rest[start..], b',').map_or(rest.len(), |i| start + i);
         let piece = rest[start..end].trim_ascii();
         start = end + 1;
         if piece.is_empty() {
             continue;
         }
-        let eq = find(piece.as_bytes(), b'=').ok_or(Malformed::UnknownPart)?;
+        let eq = find(piece, b'=').ok_or(Malformed::UnknownPart)?;
         let (name, value) = (&piece[..eq], &piece[eq + 1..]);
-        let i = NAMES.iter().position(|n| *n == name).ok_or(Malformed::UnknownPart)?;
+        let i = match name {
+            b"Credential" => 0,
+            b"SignedHeaders" => 1,
+            b"Signature" => 2,
+            _ => return Err(Malformed::UnknownPart.into()),
+        };
         if parts[i].replace(value).is_some() {
             return Err(Malformed::DuplicatePart(NAMES[i]).into());
         }
     }
-    let mut out = [""; 3];
+    let mut out: [&[u8]; 3] = [b""; 3];
     for (i, part) in parts.into_iter().enumerate() {
         out[i] = part.ok_or(Malformed::MissingPart(NAMES[i]))?;
     }
@@ -290,10 +327,16 @@ fn parse_expires(text: &str) -> Result<u32, Error> {
 fn credential_slashes(credential: &str) -> Result<[usize; 4], Error> {
     let bytes = credential.as_bytes();
     let mut slashes = [0usize; 4];
-    let mut end = bytes.len();
-    for slot in slashes.iter_mut().rev() {
-        *slot = memchr::memrchr(b'/', &bytes[..end]).ok_or(Malformed::Credential)?;
-        end = *slot;
+    let mut found = 0;
+    for (at, _) in bytes.iter().enumerate().rev().filter(|(_, b)| **b == b'/') {
+        slashes[3 - found] = at;
+        found += 1;
+        if found == 4 {
+            break;
+        }
+    }
+    if found < 4 {
+        return Err(Malformed::Credential.into());
     }
 
     let [a, b, c, d] = slashes;
@@ -323,8 +366,47 @@ fn check_signed_headers(list: &str) -> Result<(bool, bool), Error> {
 }
 
 fn is_lower_token_char(b: u8) -> bool {
-    b.is_ascii_lowercase()
-        || b.is_ascii_digit()
-        || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.')
-        || matches!(b, b'^' | b'_' | b'`' | b'|' | b'~')
+    /// HTTP token characters without the upper-case letters.
+    const TOKEN: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            table[b] = c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || matches!(c, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-')
+                || matches!(c, b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+            b += 1;
+        }
+        table
+    };
+    TOKEN[usize::from(b)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The straight-through reader agrees with the general one wherever it answers.
+    #[test]
+    fn standard_layout_reads_as_any_layout_does() {
+        let pieces = ["Credential=a/b", "SignedHeaders=host", "Signature=ff", "Other=1", ""];
+        let gaps = [",", ", ", " , ", ",,", ",\t"];
+        let mut answered = 0;
+        for (a, b, c) in (0..125).map(|i| (i % 5, i / 5 % 5, i / 25)) {
+            for gap in gaps {
+                for edge in ["", " ", "  "] {
+                    let text =
+                        format!("{edge}{}{gap}{}{gap}{}{edge}", pieces[a], pieces[b], pieces[c]);
+                    let any = any_parts(text.as_bytes()).ok();
+                    if let Some(standard) = standard_parts(text.as_bytes()) {
+                        assert_eq!(Some(standard), any, "{text:?}");
+                        answered += 1;
+                    }
+                    assert_eq!(authorization_parts(text.as_bytes()).ok(), any, "{text:?}");
+                }
+            }
+        }
+        assert!(answered > 0, "the standard layout was read");
+    }
 }

@@ -172,12 +172,17 @@ impl Signer {
             skip_signature: false,
         };
         let signature = self.signature(&parts, &headers, &amz_date)?;
-        let authorization = format!(
-            "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_headers}, Signature={}",
-            self.access_key,
-            self.scope(&amz_date),
-            hex_str(&signature),
+        let scope = self.scope(&amz_date);
+        let mut authorization = String::with_capacity(
+            ALGORITHM.len() + 64 + signed_headers.len() + self.access_key.as_str().len() + 80,
         );
+        for piece in [ALGORITHM, " Credential=", self.access_key.as_str(), "/"] {
+            authorization.push_str(piece);
+        }
+        scope.push_to(&mut authorization);
+        for piece in [", SignedHeaders=", &signed_headers, ", Signature=", hex_str(&signature)] {
+            authorization.push_str(piece);
+        }
         Ok(Signature { amz_date, content_sha256, security_token, authorization })
     }
 
@@ -256,13 +261,25 @@ impl Signer {
             target.push_str(&String::from_utf8_lossy(query));
             target.push('&');
         }
-        let credential = format!("{}/{}", self.access_key, self.scope(amz_date));
-        target.push_str(&format!(
-            "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={}&X-Amz-Date={amz_date}\
-             &X-Amz-SignedHeaders={}&X-Amz-Expires={expires}",
-            encode_to_string(credential.as_bytes()),
-            encode_to_string(signed_headers.as_bytes()),
-        ));
+        let mut credential = String::with_capacity(self.access_key.as_str().len() + 64);
+        credential.push_str(self.access_key.as_str());
+        credential.push('/');
+        self.scope(amz_date).push_to(&mut credential);
+        let expires = expires.to_string();
+        let pieces = [
+            "X-Amz-Algorithm=",
+            ALGORITHM,
+            "&X-Amz-Credential=",
+            &encode_to_string(credential.as_bytes()),
+            "&X-Amz-Date=",
+            amz_date.as_str(),
+            "&X-Amz-SignedHeaders=",
+            &encode_to_string(signed_headers.as_bytes()),
+            "&X-Amz-Expires=",
+            &expires,
+        ];
+        target.reserve(pieces.iter().map(|p| p.len()).sum::<usize>() + 100);
+        pieces.iter().for_each(|piece| target.push_str(piece));
         if let Some(token) = &self.options.session_token {
             target.push_str("&X-Amz-Security-Token=");
             target.push_str(&encode_to_string(token.as_bytes()));
@@ -301,15 +318,43 @@ impl Signer {
         request: &R,
         extra: &[(&str, &[u8])],
     ) -> String {
-        let mut names: Vec<std::borrow::Cow<'_, str>> = request
+        let signed = request
             .headers()
             .map(|(n, _)| lower_case(n))
             .filter(|n| !self.replaces(n) && !self.options.unsigned_headers.iter().any(|u| u == n))
-            .chain(extra.iter().map(|(n, _)| (*n).into()))
-            .collect();
+            .chain(extra.iter().map(|(n, _)| (*n).into()));
+        // Sorted in place; a request with a usual number of headers needs no heap.
+        let mut inline = [const { std::borrow::Cow::Borrowed("") }; 12];
+        let mut spill = Vec::new();
+        let mut count = 0;
+        for name in signed {
+            match inline.get_mut(count) {
+                Some(slot) => *slot = name,
+                None => {
+                    if spill.is_empty() {
+                        spill.extend(inline.iter().cloned());
+                    }
+                    spill.push(name);
+                }
+            }
+            count += 1;
+        }
+        let names = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
         names.sort_unstable();
-        names.dedup();
-        names.join(";")
+
+        let mut list = String::with_capacity(names.iter().map(|n| n.len() + 1).sum());
+        let mut previous = None;
+        for name in names.iter() {
+            if previous == Some(name) {
+                continue;
+            }
+            if previous.is_some() {
+                list.push(';');
+            }
+            list.push_str(name);
+            previous = Some(name);
+        }
+        list
     }
 
     fn signature<H: HeaderSource>(
@@ -379,7 +424,7 @@ struct WithExtra<'a, R: ?Sized> {
 }
 
 impl<R: RequestView + ?Sized> HeaderSource for WithExtra<'_, R> {
-    fn each_value(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
+    fn each_value(&self, name: &str, mut f: impl FnMut(&[u8])) {
         if !self.signer.replaces(name) {
             for (n, v) in self.request.headers() {
                 if n.eq_ignore_ascii_case(name) {

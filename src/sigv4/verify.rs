@@ -336,8 +336,7 @@ impl<S: AppStore> Verifier<S> {
 
         for (secret, is_previous) in [(Some(&app.secret), false), (previous, true)] {
             let Some(secret) = secret else { continue };
-            let key = self.signing_key(signed, secret, keep);
-            let mac = key.sign(signed.date().as_str(), &signed.scope(), &digest);
+            let mac = self.signature(signed, secret, keep, &digest);
             if equal_in_constant_time(&mac, signed.signature()) {
                 return Ok(Some(is_previous));
             }
@@ -345,21 +344,24 @@ impl<S: AppStore> Verifier<S> {
         Ok(None)
     }
 
-    fn signing_key(
+    /// The signature under `secret`, with the derived key cached.
+    fn signature(
         &self,
         signed: &SignedRequest<'_>,
         secret: &VersionedSecret,
         keep: [Option<u64>; 2],
-    ) -> SigningKey {
-        let access_key = signed.access_key();
-        let date = signed.date().date_number();
-        if let Some(key) = self.cache.get(access_key, secret.version(), date) {
-            return key;
+        digest: &[u8; 32],
+    ) -> [u8; 32] {
+        let (access_key, scope) = (signed.access_key(), signed.scope());
+        let (version, date) = (secret.version(), signed.date().date_number());
+        let sign = |key: &SigningKey| key.sign(signed.date().as_str(), &scope, digest);
+        if let Some(mac) = self.cache.with_key(access_key, version, date, sign) {
+            return mac;
         }
-        let scope = signed.scope();
         let key = SigningKey::derive(secret.key(), scope.date, scope.region, scope.service);
-        self.cache.put(access_key, keep, (secret.version(), date), key.clone());
-        key
+        let mac = sign(&key);
+        self.cache.put(access_key, keep, (version, date), key);
+        mac
     }
 
     fn diagnostic<R: RequestView + ?Sized>(
