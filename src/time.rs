@@ -136,6 +136,11 @@ impl AmzDate {
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
+    /// The whole value as bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
     /// The date part, `yyyymmdd`, as used in the credential scope.
     pub fn date(&self) -> &str {
         &self.as_str()[..8]

@@ -86,7 +86,7 @@ pub(crate) struct Parts<'a> {
     /// The signed header names, lower case, sorted, `;`-separated.
     pub(crate) signed_headers: &'a str,
     /// The payload hash as it appears in the last line.
-    pub(crate) payload_hash: &'a str,
+    pub(crate) payload_hash: &'a [u8],
     /// Leave `X-Amz-Signature` out of the query (presigned requests).
     pub(crate) skip_signature: bool,
 }
@@ -120,7 +120,7 @@ pub(crate) fn write<S: Sink, H: HeaderSource>(
     w.byte(b'\n');
     w.bytes(parts.signed_headers.as_bytes());
     w.byte(b'\n');
-    w.bytes(parts.payload_hash.as_bytes());
+    w.bytes(parts.payload_hash);
     Ok(())
 }
 
@@ -346,7 +346,7 @@ mod tests {
             method: &req.method,
             target: &req.target,
             signed_headers: signed,
-            payload_hash: "UNSIGNED-PAYLOAD",
+            payload_hash: b"UNSIGNED-PAYLOAD",
             skip_signature: true,
         };
         let mut out = Vec::new();

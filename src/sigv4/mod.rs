@@ -82,7 +82,7 @@ impl SigningKey {
     /// The signature of a string to sign whose variable parts are given.
     pub(crate) fn sign(
         &self,
-        amz_date: &str,
+        amz_date: &[u8],
         scope: &Scope<'_>,
         canonical_hash: &[u8; 32],
     ) -> [u8; 32] {
@@ -185,9 +185,9 @@ impl Update for Vec<u8> {
     }
 }
 
-fn feed_string_to_sign(out: &mut impl Update, amz_date: &str, scope: &Scope<'_>, hash: &[u8; 32]) {
+fn feed_string_to_sign(out: &mut impl Update, amz_date: &[u8], scope: &Scope<'_>, hash: &[u8; 32]) {
     let hex_hash = hex32(hash);
-    for piece in [ALGORITHM.as_bytes(), b"\n", amz_date.as_bytes(), b"\n", scope.date.as_bytes()] {
+    for piece in [ALGORITHM.as_bytes(), b"\n", amz_date, b"\n", scope.date.as_bytes()] {
         out.put(piece);
     }
     for piece in [b"/", scope.region.as_bytes(), b"/", scope.service.as_bytes(), b"/"] {
@@ -202,7 +202,7 @@ fn feed_string_to_sign(out: &mut impl Update, amz_date: &str, scope: &Scope<'_>,
 pub fn string_to_sign(amz_date: &str, scope: &Scope<'_>, canonical_request: &[u8]) -> String {
     let hash: [u8; 32] = Sha256::digest(canonical_request).into();
     let mut out = Vec::with_capacity(128);
-    feed_string_to_sign(&mut out, amz_date, scope, &hash);
+    feed_string_to_sign(&mut out, amz_date.as_bytes(), scope, &hash);
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -227,7 +227,7 @@ pub fn canonical_request<R: RequestView + ?Sized>(
         method: request.method(),
         target: request.target(),
         signed_headers,
-        payload_hash,
+        payload_hash: payload_hash.as_bytes(),
         skip_signature: true,
     };
     let mut out = Vec::new();

@@ -168,7 +168,7 @@ impl Signer {
             method: request.method(),
             target,
             signed_headers: &signed_headers,
-            payload_hash: payload.as_str(),
+            payload_hash: payload.as_str().as_bytes(),
             skip_signature: false,
         };
         let signature = self.signature(&parts, &headers, &amz_date)?;
@@ -237,7 +237,7 @@ impl Signer {
             method: request.method(),
             target: target.as_bytes(),
             signed_headers: &signed_headers,
-            payload_hash: payload.as_str(),
+            payload_hash: payload.as_str().as_bytes(),
             skip_signature: true,
         };
         let signature = self.signature(&parts, &headers, &amz_date)?;
@@ -367,7 +367,7 @@ impl Signer {
         canonical::write(&mut hasher, parts, headers, self.options.rules)?;
         let digest: [u8; 32] = hasher.finalize().into();
         let mac =
-            self.signing_key(amz_date).sign(amz_date.as_str(), &self.scope(amz_date), &digest);
+            self.signing_key(amz_date).sign(amz_date.as_bytes(), &self.scope(amz_date), &digest);
         Ok(super::hex32(&mac))
     }
 

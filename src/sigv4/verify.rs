@@ -9,7 +9,7 @@ use super::cache::KeyCache;
 use super::canonical::{self, CanonicalRules, Redacted, ViewHeaders};
 use super::parse::{Form, SignedRequest};
 use super::{PARA_REGION, PARA_SERVICE, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
-use super::{hex_str, hex32, sha256_hex, unhex32};
+use super::{hex32, sha256_hex, unhex32};
 use crate::error::{Diagnostic, Error, Malformed, ScopeField};
 use crate::request::{RequestView, trim};
 use crate::store::{AppRecord, AppStore, VersionedSecret};
@@ -124,10 +124,10 @@ enum Payload {
 }
 
 impl Payload {
-    fn as_str(&self) -> &str {
+    fn as_bytes(&self) -> &[u8] {
         match self {
-            Payload::Hex(hex) => hex_str(hex),
-            Payload::Unsigned => UNSIGNED_PAYLOAD,
+            Payload::Hex(hex) => hex,
+            Payload::Unsigned => UNSIGNED_PAYLOAD.as_bytes(),
         }
     }
 }
@@ -237,7 +237,7 @@ impl<S: AppStore> Verifier<S> {
             ScopeField::Region
         } else if scope.service != self.config.service {
             ScopeField::Service
-        } else if scope.date != signed.date().date() {
+        } else if scope.date.as_bytes() != &signed.date().as_bytes()[..8] {
             ScopeField::Date
         } else {
             return Ok(());
@@ -330,7 +330,7 @@ impl<S: AppStore> Verifier<S> {
         app: &AppRecord,
         now: Timestamp,
     ) -> Result<Option<bool>, Error> {
-        let digest = canonical_digest(request, signed, payload.as_str(), self.config.rules)?;
+        let digest = canonical_digest(request, signed, payload.as_bytes(), self.config.rules)?;
         let previous = app.previous_at(now);
         let keep = [Some(app.secret.version()), previous.map(|p| p.version())];
 
@@ -354,7 +354,7 @@ impl<S: AppStore> Verifier<S> {
     ) -> [u8; 32] {
         let (access_key, scope) = (signed.access_key(), signed.scope());
         let (version, date) = (secret.version(), signed.date().date_number());
-        let sign = |key: &SigningKey| key.sign(signed.date().as_str(), &scope, digest);
+        let sign = |key: &SigningKey| key.sign(signed.date().as_bytes(), &scope, digest);
         if let Some(mac) = self.cache.with_key(access_key, version, date, sign) {
             return mac;
         }
@@ -373,7 +373,7 @@ impl<S: AppStore> Verifier<S> {
         if !self.config.diagnostics {
             return None;
         }
-        let parts = canonical_parts(request, signed, payload.as_str());
+        let parts = canonical_parts(request, signed, payload.as_bytes());
         let mut text = Vec::new();
         let headers = Redacted(ViewHeaders(request));
         canonical::write(&mut text, &parts, &headers, self.config.rules).ok()?;
@@ -386,7 +386,7 @@ impl<S: AppStore> Verifier<S> {
 fn canonical_parts<'a, R: RequestView + ?Sized>(
     request: &'a R,
     signed: &'a SignedRequest<'_>,
-    payload_hash: &'a str,
+    payload_hash: &'a [u8],
 ) -> canonical::Parts<'a> {
     canonical::Parts {
         method: request.method(),
@@ -401,7 +401,7 @@ fn canonical_parts<'a, R: RequestView + ?Sized>(
 fn canonical_digest<R: RequestView + ?Sized>(
     request: &R,
     signed: &SignedRequest<'_>,
-    payload_hash: &str,
+    payload_hash: &[u8],
     rules: CanonicalRules,
 ) -> Result<[u8; 32], Error> {
     let mut hasher = Sha256::new();
