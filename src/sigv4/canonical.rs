@@ -200,8 +200,15 @@ struct Component<'a> {
 impl<'a> Component<'a> {
     const EMPTY: Component<'static> = Component { name: b"", value: b"", canonical: true };
 
-    fn new((name, value): Pair<'a>) -> Self {
-        Component { name, value, canonical: is_canonical(name) && is_canonical(value) }
+    /// The pair, with its escapes checked: a canonical piece has only
+    /// well-formed ones, so only the others need a second look.
+    fn new((name, value): Pair<'a>) -> Result<Self, Error> {
+        let canonical = is_canonical(name) && is_canonical(value);
+        if !canonical {
+            check_escapes(name)?;
+            check_escapes(value)?;
+        }
+        Ok(Component { name, value, canonical })
     }
 
     /// SigV4's order: by encoded name, then by encoded value.
@@ -236,17 +243,15 @@ fn write_query<S: Sink>(
     if query.is_empty() {
         return Ok(());
     }
-    check_escapes(query)?;
-
     // Pairs are sorted in place; a short query needs no heap.
     let mut inline = [Component::EMPTY; 12];
     let mut spill: Vec<Component<'_>> = Vec::new();
     let mut count = 0;
     for pair in query_pairs(query) {
+        let component = Component::new(pair)?;
         if skip_signature && is_signature_name(pair.0) {
             continue;
         }
-        let component = Component::new(pair);
         if count < inline.len() {
             inline[count] = component;
         } else {
