@@ -66,55 +66,9 @@ pub struct Parsed<'t> {
     /// `header.payload` as sent: what the MAC covers.
     signing_input: &'t [u8],
     /// The decoded payload.
-    pub payload: Payload,
+    pub payload: Vec<u8>,
     mac: [u8; 64],
     mac_len: usize,
-}
-
-/// The longest payload decoded on the stack: Para's claims take about 170 bytes.
-const INLINE_PAYLOAD: usize = 384;
-
-/// A decoded payload: on the stack when it is short, as Para's are.
-pub enum Payload {
-    /// Short enough for the stack; `len` bytes of `bytes` are the payload.
-    Inline {
-        /// The buffer.
-        bytes: [u8; INLINE_PAYLOAD],
-        /// How much of it is the payload.
-        len: usize,
-    },
-    /// Longer payloads.
-    Heap(Vec<u8>),
-}
-
-impl Payload {
-    fn decode(segment: &[u8]) -> Result<Self, Error> {
-        // Every 4 base64 characters hold 3 bytes: an estimate that never falls short.
-        if segment.len() / 4 * 3 + 3 > INLINE_PAYLOAD {
-            return decode(segment).map(Payload::Heap);
-        }
-        let mut bytes = [0u8; INLINE_PAYLOAD];
-        let len =
-            URL_SAFE_NO_PAD.decode_slice(segment, &mut bytes).map_err(|_| Malformed::Token)?;
-        Ok(Payload::Inline { bytes, len })
-    }
-}
-
-impl std::ops::Deref for Payload {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Payload::Inline { bytes, len } => &bytes[..*len],
-            Payload::Heap(bytes) => bytes,
-        }
-    }
-}
-
-impl std::fmt::Debug for Payload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Payload").field(&String::from_utf8_lossy(self)).finish()
-    }
 }
 
 #[derive(Deserialize)]
@@ -141,7 +95,7 @@ pub fn parse(token: &[u8]) -> Result<Parsed<'_>, Error> {
         None => read_header(header_seg)?,
     };
 
-    let payload = Payload::decode(payload_seg)?;
+    let payload = decode(payload_seg)?;
     let mut mac_bytes = [0u8; 64];
     let mac_len =
         URL_SAFE_NO_PAD.decode_slice(mac_seg, &mut mac_bytes).map_err(|_| Malformed::Token)?;
