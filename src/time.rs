@@ -141,6 +141,11 @@ impl AmzDate {
         &self.0
     }
 
+    /// The date part, `yyyymmdd`, as bytes.
+    pub(crate) fn date_bytes(&self) -> &[u8] {
+        &self.0[..8]
+    }
+
     /// The date part, `yyyymmdd`, as used in the credential scope.
     pub fn date(&self) -> &str {
         &self.as_str()[..8]

@@ -248,6 +248,7 @@ fn write_query<S: Sink>(
     let mut spill: Vec<Component<'_>> = Vec::new();
     let mut count = 0;
     for pair in query_pairs(query) {
+        // Checked before the signature is skipped: its escapes must be sound too.
         let component = Component::new(pair)?;
         if skip_signature && is_signature_name(pair.0) {
             continue;

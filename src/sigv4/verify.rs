@@ -237,7 +237,7 @@ impl<S: AppStore> Verifier<S> {
             ScopeField::Region
         } else if scope.service != self.config.service {
             ScopeField::Service
-        } else if scope.date.as_bytes() != &signed.date().as_bytes()[..8] {
+        } else if scope.date.as_bytes() != signed.date().date_bytes() {
             ScopeField::Date
         } else {
             return Ok(());
