@@ -13,6 +13,7 @@
 //! claims. Everything that can be refused without a key is refused first
 //! (see [`jws::parse`]).
 
+mod flat;
 pub mod jws;
 mod keys;
 
@@ -56,7 +57,7 @@ pub struct Claims {
 
 /// Claims as they arrive, borrowed from the payload where they can be:
 /// numbers may be written as decimals.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct WireClaims<'a> {
     #[serde(borrow)]
     sub: Option<Cow<'a, str>>,
@@ -75,9 +76,12 @@ fn secs(v: Option<f64>) -> Option<i64> {
 }
 
 impl WireClaims<'_> {
+    /// The claims of a payload: by the flat reader when it can, else by serde_json.
     fn read(payload: &[u8]) -> Result<WireClaims<'_>, Error> {
-        let wire: WireClaims<'_> =
-            serde_json::from_slice(payload).map_err(|_| Malformed::Claims)?;
+        let wire = match flat::read(payload) {
+            Some(wire) => wire,
+            None => serde_json::from_slice(payload).map_err(|_| Malformed::Claims)?,
+        };
         if wire.appid.is_none() {
             return Err(Malformed::Claims.into());
         }
