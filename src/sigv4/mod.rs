@@ -261,43 +261,59 @@ pub(crate) fn body_sha256_hex(body: crate::request::Body<'_>) -> Option<[u8; 64]
 }
 
 /// Lower-case hex of 32 bytes.
+///
+/// Four bytes at a time: their eight nibbles are spread over the lanes of a
+/// `u64`, and each lane becomes its digit at once (`0x30 + n`, plus `0x27`
+/// from `a` on).
 pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    const LANES: u64 = 0x0101_0101_0101_0101;
     let mut out = [0u8; 64];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 15)];
+    for (digits, four) in out.chunks_exact_mut(8).zip(bytes.chunks_exact(4)) {
+        let mut x = u64::from(u32::from_le_bytes([four[0], four[1], four[2], four[3]]));
+        // Byte i to lane 2i, then its high nibble stays there, its low one
+        // moves to lane 2i + 1.
+        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+        let nibbles = ((x >> 4) & 0x000F_000F_000F_000F) | ((x & 0x000F_000F_000F_000F) << 8);
+        let letters = ((nibbles + 6 * LANES) >> 4) & LANES;
+        let ascii = nibbles + 0x30 * LANES + letters * 0x27;
+        digits.copy_from_slice(&ascii.to_le_bytes());
     }
     out
 }
 
 /// 32 bytes from 64 hex digits (either case), or `None`.
+///
+/// Eight digits at a time, one per lane of a `u64`: every lane is checked to
+/// be a digit or a letter `a` to `f` in either case, and its value is its low
+/// nibble, plus 9 for a letter (bit 6 set).
 pub(crate) fn unhex32(text: &[u8]) -> Option<[u8; 32]> {
-    const INVALID: u8 = 0x10;
-    const TABLE: [u8; 256] = {
-        let mut t = [INVALID; 256];
-        let mut i = 0;
-        while i < 10 {
-            t[b'0' as usize + i] = i as u8;
-            i += 1;
-        }
-        let mut i = 0;
-        while i < 6 {
-            t[b'a' as usize + i] = 10 + i as u8;
-            t[b'A' as usize + i] = 10 + i as u8;
-            i += 1;
-        }
-        t
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x80 * LANES;
+    // Lanes inside `lo..=hi`, as their high bit (meaningful when every lane is
+    // below 0x80: then no sum carries into the next lane).
+    let within = |c: u64, lo: u64, hi: u64| {
+        c.wrapping_add((0x80 - lo) * LANES) & !c.wrapping_add((0x7F - hi) * LANES)
     };
     let text: &[u8; 64] = text.try_into().ok()?;
     let mut out = [0u8; 32];
-    let mut bad = 0u8;
-    for (b, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let (hi, lo) = (TABLE[usize::from(pair[0])], TABLE[usize::from(pair[1])]);
-        bad |= hi | lo;
-        *b = hi << 4 | (lo & 15);
+    let mut bad = 0u64;
+    for (four, eight) in out.chunks_exact_mut(4).zip(text.chunks_exact(8)) {
+        let c = u64::from_le_bytes([
+            eight[0], eight[1], eight[2], eight[3], eight[4], eight[5], eight[6], eight[7],
+        ]);
+        let ascii = c & HIGH == 0;
+        let hex = within(c, 0x30, 0x39) | within(c | (0x20 * LANES), 0x61, 0x66);
+        bad |= if ascii { !hex & HIGH } else { HIGH };
+        let values = (c & (0x0F * LANES)) + ((c >> 6) & LANES) * 9;
+        // Lane 2i gets digit 2i as its high nibble and 2i + 1 as its low one,
+        // then the even lanes are packed into four bytes.
+        let mut x = ((values << 4) | (values >> 8)) & 0x00FF_00FF_00FF_00FF;
+        x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
+        x = (x | (x >> 16)) & 0xFFFF_FFFF;
+        four.copy_from_slice(&(x as u32).to_le_bytes());
     }
-    (bad & INVALID == 0).then_some(out)
+    (bad == 0).then_some(out)
 }
 
 /// The text of a 64-byte ASCII hex buffer.
@@ -310,6 +326,21 @@ pub(crate) fn hex_str(hex: &[u8; 64]) -> &str {
 mod tests {
     use super::*;
 
+    /// Every byte value in every position of a 64-digit text, against `hex`.
+    #[test]
+    fn unhex_decides_every_byte_as_hex_does() {
+        let base = *b"0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdef0123";
+        for at in 0..64 {
+            for byte in 0..=255u8 {
+                let mut text = base;
+                text[at] = byte;
+                let mut expected = [0u8; 32];
+                let expected = hex::decode_to_slice(text, &mut expected).ok().map(|()| expected);
+                assert_eq!(unhex32(&text), expected, "byte {byte:#x} at {at}");
+            }
+        }
+    }
+
     #[test]
     fn hex_round_trips_and_refuses_non_hex() {
         let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37) as u8);
@@ -320,6 +351,11 @@ mod tests {
             assert_eq!(unhex32(bad), None);
         }
         assert_eq!(hex_str(&sha256_hex(b"")), EMPTY_SHA256);
+        let all: Vec<u8> = (0..=255).collect();
+        for chunk in all.chunks(32) {
+            let bytes: [u8; 32] = chunk.try_into().unwrap();
+            assert_eq!(hex_str(&hex32(&bytes)), hex::encode(bytes));
+        }
         assert_eq!(
             hex_str(&sha256_hex(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -1,6 +1,6 @@
 //! Client-side signing: the `Authorization` header or a presigned URL.
 
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use sha2::{Digest, Sha256};
 
@@ -79,7 +79,7 @@ pub struct Signer {
     region: String,
     service: String,
     options: SignOptions,
-    cached: Mutex<Option<(u32, SigningKey)>>,
+    cached: RwLock<Option<(u32, SigningKey)>>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -105,7 +105,7 @@ impl Signer {
             region: PARA_REGION.to_owned(),
             service: PARA_SERVICE.to_owned(),
             options: SignOptions::default(),
-            cached: Mutex::new(None),
+            cached: RwLock::new(None),
         }
     }
 
@@ -161,28 +161,30 @@ impl Signer {
         }
         let extra = &own[..count];
         let headers = WithExtra { request, extra, signer: self };
-        let signed_headers = self.signed_header_list(request, extra);
 
-        let target = request.target();
-        let parts = canonical::Parts {
-            method: request.method(),
-            target,
-            signed_headers: &signed_headers,
-            payload_hash: payload.as_str().as_bytes(),
-            skip_signature: false,
-        };
-        let signature = self.signature(&parts, &headers, &amz_date)?;
-        let scope = self.scope(&amz_date);
+        // The Authorization value up to its signature; the signed header list
+        // inside it is also what the canonical request names.
         let mut authorization = String::with_capacity(
-            ALGORITHM.len() + 64 + signed_headers.len() + self.access_key.as_str().len() + 80,
+            ALGORITHM.len() + self.access_key.as_str().len() + 16 * (count + 8) + 160,
         );
         for piece in [ALGORITHM, " Credential=", self.access_key.as_str(), "/"] {
             authorization.push_str(piece);
         }
-        scope.push_to(&mut authorization);
-        for piece in [", SignedHeaders=", &signed_headers, ", Signature=", hex_str(&signature)] {
-            authorization.push_str(piece);
-        }
+        self.scope(&amz_date).push_to(&mut authorization);
+        authorization.push_str(", SignedHeaders=");
+        let list_start = authorization.len();
+        self.push_signed_headers(&mut authorization, request, extra);
+
+        let parts = canonical::Parts {
+            method: request.method(),
+            target: request.target(),
+            signed_headers: &authorization[list_start..],
+            payload_hash: payload.as_bytes(),
+            skip_signature: false,
+        };
+        let signature = self.signature(&parts, &headers, &amz_date)?;
+        authorization.push_str(", Signature=");
+        authorization.push_str(hex_str(&signature));
         Ok(Signature { amz_date, content_sha256, security_token, authorization })
     }
 
@@ -237,7 +239,7 @@ impl Signer {
             method: request.method(),
             target: target.as_bytes(),
             signed_headers: &signed_headers,
-            payload_hash: payload.as_str().as_bytes(),
+            payload_hash: payload.as_bytes(),
             skip_signature: true,
         };
         let signature = self.signature(&parts, &headers, &amz_date)?;
@@ -292,6 +294,12 @@ impl Signer {
         REPLACED.contains(&name) || (name == TOKEN_HEADER && self.options.session_token.is_some())
     }
 
+    /// [`Signer::replaces`] for a name in any case.
+    fn replaces_any_case(&self, name: &str) -> bool {
+        REPLACED.iter().any(|r| r.eq_ignore_ascii_case(name))
+            || (self.options.session_token.is_some() && name.eq_ignore_ascii_case(TOKEN_HEADER))
+    }
+
     fn scope<'a>(&'a self, amz_date: &'a AmzDate) -> Scope<'a> {
         Scope { date: amz_date.date(), region: &self.region, service: &self.service }
     }
@@ -318,13 +326,29 @@ impl Signer {
         request: &R,
         extra: &[(&str, &[u8])],
     ) -> String {
+        let mut list = String::new();
+        self.push_signed_headers(&mut list, request, extra);
+        list
+    }
+
+    /// Append the signed header list (see [`Signer::signed_header_list`]) to `out`.
+    fn push_signed_headers<R: RequestView + ?Sized>(
+        &self,
+        out: &mut String,
+        request: &R,
+        extra: &[(&str, &[u8])],
+    ) {
+        let unsigned = |n: &str| {
+            self.replaces_any_case(n)
+                || self.options.unsigned_headers.iter().any(|u| u.eq_ignore_ascii_case(n))
+        };
         let signed = request
             .headers()
-            .map(|(n, _)| lower_case(n))
-            .filter(|n| !self.replaces(n) && !self.options.unsigned_headers.iter().any(|u| u == n))
-            .chain(extra.iter().map(|(n, _)| (*n).into()));
+            .map(|(n, _)| n)
+            .filter(|n| !unsigned(n))
+            .chain(extra.iter().map(|(n, _)| *n));
         // Sorted in place; a request with a usual number of headers needs no heap.
-        let mut inline = [const { std::borrow::Cow::Borrowed("") }; 12];
+        let mut inline = [""; 16];
         let mut spill = Vec::new();
         let mut count = 0;
         for name in signed {
@@ -332,7 +356,7 @@ impl Signer {
                 Some(slot) => *slot = name,
                 None => {
                     if spill.is_empty() {
-                        spill.extend(inline.iter().cloned());
+                        spill.extend_from_slice(&inline);
                     }
                     spill.push(name);
                 }
@@ -340,21 +364,21 @@ impl Signer {
             count += 1;
         }
         let names = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
-        names.sort_unstable();
+        names.sort_unstable_by(|a, b| cmp_lower(a, b));
 
-        let mut list = String::with_capacity(names.iter().map(|n| n.len() + 1).sum());
-        let mut previous = None;
+        let start = out.len();
+        let mut previous: Option<&str> = None;
         for name in names.iter() {
-            if previous == Some(name) {
+            if previous.is_some_and(|p| p.eq_ignore_ascii_case(name)) {
                 continue;
             }
             if previous.is_some() {
-                list.push(';');
+                out.push(';');
             }
-            list.push_str(name);
+            out.push_str(name);
             previous = Some(name);
         }
-        list
+        out[start..].make_ascii_lowercase();
     }
 
     fn signature<H: HeaderSource>(
@@ -366,22 +390,25 @@ impl Signer {
         let mut hasher = Sha256::new();
         canonical::write(&mut hasher, parts, headers, self.options.rules)?;
         let digest: [u8; 32] = hasher.finalize().into();
+        let scope = self.scope(amz_date);
         let mac =
-            self.signing_key(amz_date).sign(amz_date.as_bytes(), &self.scope(amz_date), &digest);
+            self.with_signing_key(amz_date, |key| key.sign(amz_date.as_bytes(), &scope, &digest));
         Ok(super::hex32(&mac))
     }
 
-    fn signing_key(&self, amz_date: &AmzDate) -> SigningKey {
+    /// `use_key` applied to the signing key of `amz_date`'s day, derived once a day.
+    fn with_signing_key<T>(&self, amz_date: &AmzDate, use_key: impl Fn(&SigningKey) -> T) -> T {
         let date = amz_date.date_number();
-        let mut cached = self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((d, key)) = cached.as_ref() {
-            if *d == date {
-                return key.clone();
+        {
+            let cached = self.cached.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((_, key)) = cached.as_ref().filter(|(d, _)| *d == date) {
+                return use_key(key);
             }
         }
         let key = SigningKey::derive(&self.secret, amz_date.date(), &self.region, &self.service);
-        *cached = Some((date, key.clone()));
-        key
+        let out = use_key(&key);
+        *self.cached.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((date, key));
+        out
     }
 }
 
@@ -392,13 +419,10 @@ fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<&str> {
     std::str::from_utf8(crate::request::trim(value)).ok()
 }
 
-/// `name` in lower case, borrowed when it already is.
-fn lower_case(name: &str) -> std::borrow::Cow<'_, str> {
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        name.to_ascii_lowercase().into()
-    } else {
-        name.into()
-    }
+/// Header names compared as their lower-case forms.
+fn cmp_lower(a: &str, b: &str) -> std::cmp::Ordering {
+    let lower = |b: u8| b.to_ascii_lowercase();
+    a.bytes().map(lower).cmp(b.bytes().map(lower))
 }
 
 /// The payload hash line: hex on the stack, or text the request or a constant holds.
@@ -412,6 +436,13 @@ impl PayloadHash<'_> {
         match self {
             PayloadHash::Hex(hex) => hex_str(hex),
             PayloadHash::Text(text) => text,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            PayloadHash::Hex(hex) => hex,
+            PayloadHash::Text(text) => text.as_bytes(),
         }
     }
 }
