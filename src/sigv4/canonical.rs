@@ -136,13 +136,13 @@ fn write_path<S: Sink>(
     w: &mut Buffered<'_, S>,
     path: &[u8],
     rules: CanonicalRules,
-) -> Result<(), Error> {
+) -> Result<(), Malformed> {
     if path.is_empty() {
         w.byte(b'/');
         return Ok(());
     }
     if path[0] != b'/' {
-        return Err(Malformed::Target.into());
+        return Err(Malformed::Target);
     }
     let single = rules.path_encoding == PathEncoding::Single;
     if single {
@@ -202,7 +202,7 @@ impl<'a> Component<'a> {
 
     /// The pair, with its escapes checked: a canonical piece has only
     /// well-formed ones, so only the others need a second look.
-    fn new((name, value): Pair<'a>) -> Result<Self, Error> {
+    fn new((name, value): Pair<'a>) -> Result<Self, Malformed> {
         let canonical = is_canonical(name) && is_canonical(value);
         if !canonical {
             check_escapes(name)?;
@@ -239,7 +239,7 @@ fn write_query<S: Sink>(
     w: &mut Buffered<'_, S>,
     query: &[u8],
     skip_signature: bool,
-) -> Result<(), Error> {
+) -> Result<(), Malformed> {
     if query.is_empty() {
         return Ok(());
     }
@@ -300,7 +300,7 @@ fn write_header<S: Sink, H: HeaderSource>(
     w: &mut Buffered<'_, S>,
     name: &str,
     headers: &H,
-) -> Result<(), Error> {
+) -> Result<(), Malformed> {
     w.bytes(name.as_bytes());
     w.byte(b':');
 
@@ -320,10 +320,10 @@ fn write_header<S: Sink, H: HeaderSource>(
     });
 
     if let Some(problem) = problem {
-        return Err(problem.into());
+        return Err(problem);
     }
     if seen == 0 {
-        return Err(Malformed::SignedHeaderAbsent.into());
+        return Err(Malformed::SignedHeaderAbsent);
     }
     w.byte(b'\n');
     Ok(())
