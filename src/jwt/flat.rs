@@ -58,53 +58,37 @@ enum Value<'a> {
     Bool,
 }
 
+/// Where a claim goes.
+enum Slot<'s, 'a> {
+    Text(&'s mut Option<Cow<'a, str>>),
+    Number(&'s mut Option<f64>),
+}
+
 impl<'a> WireClaims<'a> {
     /// Store `value` under `key`. `Some(bit)` names the claim (`0` for a key
     /// we do not read); `None` when the value has the wrong type, for
     /// serde_json to refuse.
     fn set(&mut self, key: &[u8], value: Value<'a>) -> Option<u8> {
-        let text = || match value {
+        let (bit, slot) = match key {
+            b"sub" => (1, Slot::Text(&mut self.sub)),
+            b"appid" => (2, Slot::Text(&mut self.appid)),
+            b"idp" => (4, Slot::Text(&mut self.idp)),
+            b"iat" => (8, Slot::Number(&mut self.iat)),
+            b"nbf" => (16, Slot::Number(&mut self.nbf)),
+            b"exp" => (32, Slot::Number(&mut self.exp)),
+            b"refresh" => (64, Slot::Number(&mut self.refresh)),
+            _ => return Some(0),
+        };
+        match (slot, value) {
             // Printable ASCII (see `Reader::string`): always UTF-8.
-            Value::Text(text) => Some(Some(Cow::Borrowed(std::str::from_utf8(text).ok()?))),
-            Value::Null => Some(None),
-            _ => None,
-        };
-        let number = || match value {
-            Value::Number(number) => Some(Some(number)),
-            Value::Null => Some(None),
-            _ => None,
-        };
-        let bit = match key {
-            b"sub" => {
-                self.sub = text()?;
-                1
+            (Slot::Text(slot), Value::Text(text)) => {
+                *slot = Some(Cow::Borrowed(std::str::from_utf8(text).ok()?));
             }
-            b"appid" => {
-                self.appid = text()?;
-                2
-            }
-            b"idp" => {
-                self.idp = text()?;
-                4
-            }
-            b"iat" => {
-                self.iat = number()?;
-                8
-            }
-            b"nbf" => {
-                self.nbf = number()?;
-                16
-            }
-            b"exp" => {
-                self.exp = number()?;
-                32
-            }
-            b"refresh" => {
-                self.refresh = number()?;
-                64
-            }
-            _ => 0,
-        };
+            (Slot::Number(slot), Value::Number(number)) => *slot = Some(number),
+            (Slot::Text(slot), Value::Null) => *slot = None,
+            (Slot::Number(slot), Value::Null) => *slot = None,
+            _ => return None,
+        }
         Some(bit)
     }
 }
@@ -263,8 +247,9 @@ mod tests {
         }
     }
 
-    /// Pieces of JSON, right and wrong, that payloads are made of.
-    const PIECES: [&str; 40] = [
+    /// Pieces of JSON that are not claim names or plain values: structure,
+    /// escapes, bytes to refuse, numbers to leave to serde_json, broken words.
+    const OTHER_PIECES: [&str; 21] = [
         "{",
         "}",
         "[",
@@ -278,35 +263,17 @@ mod tests {
         "\\u0041",
         "é",
         "\u{1}",
-        "\"sub\"",
-        "\"appid\"",
-        "\"idp\"",
-        "\"iat\"",
-        "\"nbf\"",
-        "\"exp\"",
-        "\"refresh\"",
-        "\"other\"",
-        "\"app:x\"",
-        "\"u\"",
-        "null",
-        "true",
-        "false",
         "nul",
-        "0",
         "-",
-        "1",
-        "12",
-        "1704164645",
-        "1704168245000",
         "9999999999999999",
         ".5",
         "e3",
         "01",
-        "-0",
         "\"",
         "x",
     ];
 
+    /// Claim names, and one we do not read.
     const KEYS: [&str; 8] = [
         "\"sub\"",
         "\"appid\"",
@@ -317,6 +284,7 @@ mod tests {
         "\"refresh\"",
         "\"other\"",
     ];
+    /// Values the reader decides by itself.
     const PLAIN: [&str; 12] = [
         "\"app:x\"",
         "\"u\"",
@@ -332,13 +300,16 @@ mod tests {
         "-12",
     ];
 
+    const PIECES: usize = KEYS.len() + PLAIN.len() + OTHER_PIECES.len();
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
 
         /// Whatever the flat reader decides, serde_json decides the same.
         #[test]
-        fn agrees_with_serde_json(picks in proptest::collection::vec(0..PIECES.len(), 0..24)) {
-            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+        fn agrees_with_serde_json(picks in proptest::collection::vec(0..PIECES, 0..24)) {
+            let pieces: Vec<&str> = KEYS.iter().chain(&PLAIN).chain(&OTHER_PIECES).copied().collect();
+            let text: String = picks.iter().map(|&i| pieces[i]).collect();
             let flat = by_flat(text.as_bytes());
             if flat.is_some() {
                 proptest::prop_assert_eq!(flat, by_serde(text.as_bytes()), "{}", text);
