@@ -114,7 +114,7 @@ pub(crate) fn write<S: Sink, H: HeaderSource>(
     write_query(&mut w, query, parts.skip_signature)?;
     w.byte(b'\n');
 
-    for name in parts.signed_headers.split(';') {
+    for name in header_names(parts.signed_headers) {
         write_header(&mut w, name, headers)?;
     }
     w.byte(b'\n');
@@ -122,6 +122,23 @@ pub(crate) fn write<S: Sink, H: HeaderSource>(
     w.byte(b'\n');
     w.bytes(parts.payload_hash);
     Ok(())
+}
+
+/// The names of a `;`-separated signed-header list, in order.
+///
+/// A plain byte search: `str::split` costs more on pieces this short.
+pub(crate) fn header_names(list: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(list);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.bytes().position(|b| b == b';') {
+            Some(at) => {
+                rest = text.get(at + 1..);
+                text.get(..at)
+            }
+            None => rest.take(),
+        }
+    })
 }
 
 /// Split a raw target into path and query at the first `?`.
@@ -377,6 +394,14 @@ mod tests {
             .header("Host", "h");
         let text = canonical(&req, "host", CanonicalRules::PARA);
         assert!(text.starts_with("GET\n/\na=x&a=y&b=2&c=1%2B1&d=~&flag=\n"), "{text}");
+    }
+
+    #[test]
+    fn header_names_split_as_str_split_does() {
+        for list in ["", ";", "host", "host;x-amz-date", ";a;;b;", "a;b;c;"] {
+            let ours: Vec<&str> = header_names(list).collect();
+            assert_eq!(ours, list.split(';').collect::<Vec<_>>(), "{list:?}");
+        }
     }
 
     #[test]

@@ -116,7 +116,11 @@ impl<'a> SignedRequest<'a> {
             Ok(_) => error,
             Err(_) => Malformed::NotUtf8.into(),
         };
-        let space = find(value, b' ').unwrap_or(value.len());
+        // The algorithm holds no space: after it, the first space is where it ends.
+        let space = match value.strip_prefix(ALGORITHM.as_bytes()) {
+            Some([b' ', ..]) => ALGORITHM.len(),
+            _ => find(value, b' ').unwrap_or(value.len()),
+        };
         if &value[..space] != ALGORITHM.as_bytes() {
             return Err(not_utf8(Error::Algorithm));
         }
@@ -217,7 +221,7 @@ impl<'a> SignedRequest<'a> {
 
     /// Whether `name` (lower case) is among the signed headers.
     pub fn is_signed(&self, name: &str) -> bool {
-        self.signed_headers.split(';').any(|h| h == name)
+        super::canonical::header_names(&self.signed_headers).any(|h| h == name)
     }
 
     /// The request date, `X-Amz-Date`.

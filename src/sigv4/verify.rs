@@ -424,7 +424,7 @@ fn check_headers_present<R: RequestView + ?Sized>(
     request: &R,
     signed: &SignedRequest<'_>,
 ) -> Result<(), Error> {
-    for name in signed.signed_headers().split(';') {
+    for name in canonical::header_names(signed.signed_headers()) {
         if !request.headers().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
             return Err(Malformed::SignedHeaderAbsent.into());
         }
