@@ -205,49 +205,60 @@ fn normalized_segments(path: &[u8]) -> Vec<&[u8]> {
 
 type Pair<'a> = (&'a [u8], &'a [u8]);
 
-/// A query pair, with whether both halves are already canonical (most are:
-/// then they sort and are written as they came).
+/// A query piece, `name=value` or `name`, with whether both halves are
+/// already canonical (most are: then they sort and are written as they came).
 #[derive(Clone, Copy)]
 struct Component<'a> {
-    name: &'a [u8],
-    value: &'a [u8],
+    piece: &'a [u8],
+    /// See [`eq_index`].
+    eq: usize,
     canonical: bool,
 }
 
 impl<'a> Component<'a> {
-    const EMPTY: Component<'static> = Component { name: b"", value: b"", canonical: true };
+    const EMPTY: Component<'static> = Component { piece: b"", eq: 0, canonical: true };
 
-    /// The pair, with its escapes checked: a canonical piece has only
+    /// The piece, with its escapes checked: a canonical half has only
     /// well-formed ones, so only the others need a second look.
-    fn new((name, value): Pair<'a>) -> Result<Self, Malformed> {
+    fn new(piece: &'a [u8]) -> Result<Self, Malformed> {
+        let eq = eq_index(piece);
+        let (name, value) = halves(piece, eq);
         let canonical = is_canonical(name) && is_canonical(value);
         if !canonical {
             check_escapes(name)?;
             check_escapes(value)?;
         }
-        Ok(Component { name, value, canonical })
+        Ok(Component { piece, eq, canonical })
+    }
+
+    fn pair(&self) -> Pair<'a> {
+        halves(self.piece, self.eq)
     }
 
     /// SigV4's order: by encoded name, then by encoded value.
     fn order(&self, other: &Self) -> std::cmp::Ordering {
+        let ((name, value), (other_name, other_value)) = (self.pair(), other.pair());
         if self.canonical && other.canonical {
-            return self.name.cmp(other.name).then_with(|| self.value.cmp(other.value));
+            return name.cmp(other_name).then_with(|| value.cmp(other_value));
         }
         let encoded = canonical_bytes;
-        encoded(self.name)
-            .cmp(encoded(other.name))
-            .then_with(|| encoded(self.value).cmp(encoded(other.value)))
+        encoded(name)
+            .cmp(encoded(other_name))
+            .then_with(|| encoded(value).cmp(encoded(other_value)))
     }
 
     fn write<S: Sink>(&self, w: &mut Buffered<'_, S>) {
         if self.canonical {
-            w.bytes(self.name);
-            w.byte(b'=');
-            w.bytes(self.value);
+            // Written as it came, `=` added to a bare name.
+            w.bytes(self.piece);
+            if self.eq == self.piece.len() {
+                w.byte(b'=');
+            }
         } else {
-            put_component(w, self.name);
+            let (name, value) = self.pair();
+            put_component(w, name);
             w.byte(b'=');
-            put_component(w, self.value);
+            put_component(w, value);
         }
     }
 }
@@ -264,10 +275,10 @@ fn write_query<S: Sink>(
     let mut inline = [Component::EMPTY; 12];
     let mut spill: Vec<Component<'_>> = Vec::new();
     let mut count = 0;
-    for pair in query_pairs(query) {
+    for piece in query_pieces(query) {
         // Checked before the signature is skipped: its escapes must be sound too.
-        let component = Component::new(pair)?;
-        if skip_signature && is_signature_name(pair.0) {
+        let component = Component::new(piece)?;
+        if skip_signature && is_signature_name(component.pair().0) {
             continue;
         }
         if count < inline.len() {
@@ -292,14 +303,25 @@ fn write_query<S: Sink>(
     Ok(())
 }
 
+/// Query pieces split on `&`, empty pieces dropped.
+fn query_pieces(query: &[u8]) -> impl Iterator<Item = &[u8]> {
+    query.split(|&b| b == b'&').filter(|p| !p.is_empty())
+}
+
 /// Query pieces split on `&` (empty pieces dropped) and at the first `=`.
 pub(crate) fn query_pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
-    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|piece| {
-        match piece.iter().position(|&b| b == b'=') {
-            Some(eq) => (&piece[..eq], &piece[eq + 1..]),
-            None => (piece, &[][..]),
-        }
-    })
+    query_pieces(query).map(|piece| halves(piece, eq_index(piece)))
+}
+
+/// Where a piece's first `=` is, or its length when it has none.
+fn eq_index(piece: &[u8]) -> usize {
+    piece.iter().position(|&b| b == b'=').unwrap_or(piece.len())
+}
+
+/// The name before `eq` and the value after it (empty without `=`).
+fn halves(piece: &[u8], eq: usize) -> Pair<'_> {
+    let (name, rest) = piece.split_at_checked(eq).unwrap_or((piece, b""));
+    (name, rest.get(1..).unwrap_or_default())
 }
 
 fn is_signature_name(raw: &[u8]) -> bool {

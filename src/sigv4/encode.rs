@@ -62,6 +62,7 @@ impl<'s, S: Sink> Buffered<'s, S> {
         Buffered { sink, buf: [0; 512], len: 0 }
     }
 
+    #[inline]
     pub(crate) fn byte(&mut self, b: u8) {
         if self.len == self.buf.len() {
             self.flush();
@@ -70,6 +71,7 @@ impl<'s, S: Sink> Buffered<'s, S> {
         self.len += 1;
     }
 
+    #[inline]
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
         if self.len + bytes.len() > self.buf.len() {
             self.flush();
