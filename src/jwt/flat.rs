@@ -185,7 +185,6 @@ mod tests {
     use super::*;
     use crate::jwt::Claims;
 
-    /// What serde_json makes of `payload`, in a comparable form.
     /// What a reader made of a payload: whether it has `appid`, and the claims.
     type Outcome = Option<(bool, Claims)>;
 
