@@ -357,7 +357,7 @@ fn credential_slashes(credential: &str) -> Result<[usize; 4], Error> {
 fn check_signed_headers(list: &str) -> Result<(bool, bool), Error> {
     let mut previous: Option<&[u8]> = None;
     let (mut host, mut date) = (false, false);
-    for name in list.as_bytes().split(|&b| b == b';') {
+    for name in super::canonical::header_names(list).map(str::as_bytes) {
         let ok_chars = !name.is_empty() && name.iter().all(|&b| is_lower_token_char(b));
         if !ok_chars || previous.is_some_and(|p| p >= name) {
             return Err(Malformed::SignedHeaders.into());

@@ -6,10 +6,10 @@ use sha2::{Digest, Sha256};
 
 use super::canonical::{self, CanonicalRules, HeaderSource, split_target};
 use super::encode::encode_to_string;
-use super::hex_str;
 use super::{
     ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD,
 };
+use super::{PayloadHash, hex_str};
 use crate::error::Error;
 use crate::keys::{AccessKey, SecretKey};
 use crate::request::RequestView;
@@ -148,7 +148,7 @@ impl Signer {
         let security_token = self.options.session_token.clone();
 
         // The signer's own headers: x-amz-date, and the optional two.
-        let mut own: [(&str, &[u8]); 3] = [("x-amz-date", amz_date.as_str().as_bytes()); 3];
+        let mut own: [(&str, &[u8]); 3] = [("x-amz-date", amz_date.as_bytes()); 3];
         let mut count = 1;
         for (name, value) in [
             ("x-amz-content-sha256", content_sha256.as_deref()),
@@ -420,28 +420,6 @@ fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<&str> {
 fn cmp_lower(a: &str, b: &str) -> std::cmp::Ordering {
     let lower = |b: u8| b.to_ascii_lowercase();
     a.bytes().map(lower).cmp(b.bytes().map(lower))
-}
-
-/// The payload hash line: hex on the stack, or text the request or a constant holds.
-enum PayloadHash<'a> {
-    Hex([u8; 64]),
-    Text(&'a str),
-}
-
-impl PayloadHash<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            PayloadHash::Hex(hex) => hex_str(hex),
-            PayloadHash::Text(text) => text,
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            PayloadHash::Hex(hex) => hex,
-            PayloadHash::Text(text) => text.as_bytes(),
-        }
-    }
 }
 
 /// The request's headers (less those the signer replaces) and the signer's own.

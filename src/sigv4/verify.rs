@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 use super::cache::KeyCache;
 use super::canonical::{self, CanonicalRules, Redacted, ViewHeaders};
 use super::parse::{Form, SignedRequest};
-use super::{PARA_REGION, PARA_SERVICE, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
+use super::{PARA_REGION, PARA_SERVICE, PayloadHash, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
 use super::{hex32, sha256_hex, unhex32};
 use crate::error::{Diagnostic, Error, Malformed, ScopeField};
 use crate::request::{RequestView, trim};
@@ -116,21 +116,8 @@ impl VerifiedRequest {
     }
 }
 
-/// The payload hash line of the canonical request, on the stack.
-#[derive(Clone, Copy)]
-enum Payload {
-    Hex([u8; 64]),
-    Unsigned,
-}
-
-impl Payload {
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Payload::Hex(hex) => hex,
-            Payload::Unsigned => UNSIGNED_PAYLOAD.as_bytes(),
-        }
-    }
-}
+/// The payload hash line the verifier signs with.
+type Payload = PayloadHash<'static>;
 
 /// Verifies SigV4 requests against an [`AppStore`].
 ///
@@ -267,27 +254,27 @@ impl<S: AppStore> Verifier<S> {
             if !self.config.allow_unsigned_payload {
                 return Err(Error::BodyMismatch);
             }
-            return Ok((Payload::Unsigned, PayloadCheck::Unsigned));
+            return Ok((PayloadHash::Text(UNSIGNED_PAYLOAD), PayloadCheck::Unsigned));
         }
 
         let actual = super::body_sha256_hex(request.body());
 
         match (declared, actual) {
-            (Some(d), Some(a)) if d == a => Ok((Payload::Hex(a), PayloadCheck::Verified)),
+            (Some(d), Some(a)) if d == a => Ok((PayloadHash::Hex(a), PayloadCheck::Verified)),
             (Some(_), Some(_)) => Err(Error::BodyMismatch),
-            (None, Some(a)) => Ok((Payload::Hex(a), PayloadCheck::Verified)),
+            (None, Some(a)) => Ok((PayloadHash::Hex(a), PayloadCheck::Verified)),
             (Some(d), None) => {
                 let digest = unhex32(d).ok_or(Error::BodyMismatch)?;
                 let hex = hex32(&digest);
                 if hex[..] != *d {
                     return Err(Error::BodyMismatch); // upper-case hex
                 }
-                Ok((Payload::Hex(hex), PayloadCheck::Pending(digest)))
+                Ok((PayloadHash::Hex(hex), PayloadCheck::Pending(digest)))
             }
             (None, None) => {
                 let hex = sha256_hex(b"");
                 let digest = unhex32(&hex).unwrap_or_default();
-                Ok((Payload::Hex(hex), PayloadCheck::Pending(digest)))
+                Ok((PayloadHash::Hex(hex), PayloadCheck::Pending(digest)))
             }
         }
     }
@@ -305,7 +292,8 @@ impl<S: AppStore> Verifier<S> {
         let presigned = matches!(signed.form(), Form::Presigned { .. });
         let mut check = check;
         if outcome.is_none() && presigned && self.config.allow_unsigned_payload {
-            outcome = self.try_payload(request, signed, Payload::Unsigned, &app, now)?;
+            outcome =
+                self.try_payload(request, signed, PayloadHash::Text(UNSIGNED_PAYLOAD), &app, now)?;
             check = PayloadCheck::Unsigned;
         }
 
