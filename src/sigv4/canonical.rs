@@ -3,7 +3,7 @@
 //! The text is streamed into a [`Sink`]: SHA-256 on the hot path, a buffer
 //! only when somebody wants to read it.
 
-use super::encode::{Buffered, Sink, canonical_bytes, check_escapes, decoded, is_canonical};
+use super::encode::{Buffered, Sink, canonical_bytes, check_escapes, decoded, scan_piece};
 use crate::error::{Error, Malformed};
 use crate::request::{RequestView, trim};
 
@@ -210,7 +210,7 @@ type Pair<'a> = (&'a [u8], &'a [u8]);
 #[derive(Clone, Copy)]
 struct Component<'a> {
     piece: &'a [u8],
-    /// See [`eq_index`].
+    /// Where the first `=` is, or the piece's length when it has none.
     eq: usize,
     canonical: bool,
 }
@@ -218,17 +218,13 @@ struct Component<'a> {
 impl<'a> Component<'a> {
     const EMPTY: Component<'static> = Component { piece: b"", eq: 0, canonical: true };
 
-    /// The piece, with its escapes checked: a canonical half has only
-    /// well-formed ones, so only the others need a second look.
-    fn new(piece: &'a [u8]) -> Result<Self, Malformed> {
-        let eq = eq_index(piece);
-        let (name, value) = halves(piece, eq);
-        let canonical = is_canonical(name) && is_canonical(value);
-        if !canonical {
-            check_escapes(name)?;
-            check_escapes(value)?;
-        }
-        Ok(Component { piece, eq, canonical })
+    /// The piece at the start of `text`, up to its first `&`, read in one
+    /// pass that also checks its escapes.
+    #[inline]
+    fn read(text: &'a [u8]) -> Result<Self, Malformed> {
+        let scanned = scan_piece(text)?;
+        let piece = text.get(..scanned.len).unwrap_or(text);
+        Ok(Component { piece, eq: scanned.eq, canonical: scanned.canonical })
     }
 
     fn pair(&self) -> Pair<'a> {
@@ -275,9 +271,14 @@ fn write_query<S: Sink>(
     let mut inline = [Component::EMPTY; 12];
     let mut spill: Vec<Component<'_>> = Vec::new();
     let mut count = 0;
-    for piece in query_pieces(query) {
+    let mut rest = query;
+    while !rest.is_empty() {
         // Checked before the signature is skipped: its escapes must be sound too.
-        let component = Component::new(piece)?;
+        let component = Component::read(rest)?;
+        rest = rest.get(component.piece.len() + 1..).unwrap_or_default();
+        if component.piece.is_empty() {
+            continue;
+        }
         if skip_signature && is_signature_name(component.pair().0) {
             continue;
         }
@@ -346,16 +347,19 @@ fn write_header<S: Sink, H: HeaderSource>(
     let mut seen = 0usize;
     let mut problem = None;
     headers.each_value(name, |value| {
-        if value.len() > MAX_HEADER_VALUE {
-            problem = Some(Malformed::TooLarge);
-        } else if !value.is_ascii() && std::str::from_utf8(value).is_err() {
-            problem = Some(Malformed::NotUtf8);
-        }
         if seen > 0 {
             w.byte(b',');
         }
-        put_trimmed(w, value);
         seen += 1;
+        if value.len() > MAX_HEADER_VALUE {
+            problem = Some(Malformed::TooLarge);
+        } else if is_plain_value(value) {
+            w.bytes(value);
+            return;
+        } else if !value.is_ascii() && std::str::from_utf8(value).is_err() {
+            problem = Some(Malformed::NotUtf8);
+        }
+        put_trimmed(w, value);
     });
 
     if let Some(problem) = problem {
@@ -366,6 +370,37 @@ fn write_header<S: Sink, H: HeaderSource>(
     }
     w.byte(b'\n');
     Ok(())
+}
+
+/// Whether `value` is printable ASCII without spaces (`!` to `~`), and so
+/// its own trimmed, folded form: most values are. Eight bytes at a time.
+fn is_plain_value(value: &[u8]) -> bool {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x80 * LANES;
+    // The high bit of a lane below `!` or above `~` (or of a lane after one).
+    let outside = |x: u64| {
+        let below = x.wrapping_sub(0x21 * LANES) & !x;
+        let above = x.wrapping_add(LANES) | x;
+        (below | above) & HIGH
+    };
+    let lane = |chunk: &[u8]| {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        u64::from_le_bytes(eight)
+    };
+    let mut bad = 0;
+    let mut chunks = value.chunks_exact(8);
+    for chunk in &mut chunks {
+        bad |= outside(lane(chunk));
+    }
+    let tail = chunks.remainder();
+    if value.len() >= 8 {
+        // The last eight bytes again, overlapping: covers the tail.
+        bad |= outside(lane(&value[value.len() - 8..]));
+    } else {
+        bad |= tail.iter().fold(0, |bad, &b| bad | u64::from(!(b'!'..=b'~').contains(&b)));
+    }
+    bad == 0
 }
 
 /// A header value trimmed, with every inner run of spaces and tabs folded to one space.
@@ -424,6 +459,22 @@ mod tests {
             let ours: Vec<&str> = header_names(list).collect();
             assert_eq!(ours, list.split(';').collect::<Vec<_>>(), "{list:?}");
         }
+    }
+
+    /// The plain test agrees with the bytes it names, in every position.
+    #[test]
+    fn plain_values_are_printable_ascii_without_spaces() {
+        for len in 0..20 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut value = vec![b'a'; len];
+                    value[at] = byte;
+                    let expected = (b'!'..=b'~').contains(&byte);
+                    assert_eq!(is_plain_value(&value), expected, "{byte:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(is_plain_value(b""));
     }
 
     #[test]

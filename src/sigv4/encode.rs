@@ -194,26 +194,57 @@ pub(crate) fn canonical_bytes(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
-/// Whether `raw` is already in canonical form, so it sorts and writes as is:
-/// unreserved bytes, and escapes in upper-case hex of bytes that need one
-/// (`hello%20world` is; `a+b`, `%7e` and `%2f` are not).
-pub(crate) fn is_canonical(raw: &[u8]) -> bool {
+/// What one pass over a query piece found: see [`scan_piece`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scanned {
+    /// The piece's length: up to the first `&`, or all of the text.
+    pub(crate) len: usize,
+    /// Where the piece's first `=` is, or its length when it has none.
+    pub(crate) eq: usize,
+    /// Whether the name and the value are both in canonical form, so they
+    /// sort and are written as they came: unreserved bytes, and escapes in
+    /// upper-case hex of bytes that need one (`hello%20world` is; `a+b`,
+    /// `%7e` and `%2f` are not).
+    pub(crate) canonical: bool,
+}
+
+/// Read the query piece at the start of `text`, up to its first `&`, in one
+/// pass: where it ends, where its `=` is and whether it is canonical.
+///
+/// # Errors
+/// [`Malformed::PercentEscape`] when a `%` in the piece does not start a
+/// two-digit hexadecimal escape.
+pub(crate) fn scan_piece(text: &[u8]) -> Result<Scanned, Malformed> {
+    let mut eq = None;
+    let mut canonical = true;
     let mut i = 0;
-    while let Some(&b) = raw.get(i) {
+    while let Some(&b) = text.get(i) {
+        i += 1;
         if is_unreserved(b) {
-            i += 1;
             continue;
         }
-        let escape = match raw.get(i..i + 3) {
-            Some(&[b'%', hi, lo]) => upper_hex(hi).zip(upper_hex(lo)),
-            _ => None,
-        };
-        match escape {
-            Some((hi, lo)) if !is_unreserved(hi << 4 | lo) => i += 3,
-            _ => return false,
+        match b {
+            b'&' => {
+                i -= 1;
+                break;
+            }
+            b'=' if eq.is_none() => eq = Some(i - 1),
+            b'%' => {
+                let (hi, lo) = match text.get(i..i + 2) {
+                    Some(&[hi, lo]) => (hi, lo),
+                    _ => return Err(Malformed::PercentEscape),
+                };
+                match upper_hex(hi).zip(upper_hex(lo)) {
+                    Some((hi, lo)) => canonical &= !is_unreserved(hi << 4 | lo),
+                    None if hex_value(hi).is_some() && hex_value(lo).is_some() => canonical = false,
+                    None => return Err(Malformed::PercentEscape),
+                }
+                i += 2;
+            }
+            _ => canonical = false,
         }
     }
-    true
+    Ok(Scanned { len: i, eq: eq.unwrap_or(i), canonical })
 }
 
 /// The value of an upper-case hex digit.
@@ -237,6 +268,55 @@ pub(crate) fn encode_to_string(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// The canonical form, stated plainly: what [`scan_piece`] decides in its pass.
+    fn is_canonical(raw: &[u8]) -> bool {
+        let mut i = 0;
+        while let Some(&b) = raw.get(i) {
+            if is_unreserved(b) {
+                i += 1;
+                continue;
+            }
+            let escape = match raw.get(i..i + 3) {
+                Some(&[b'%', hi, lo]) => upper_hex(hi).zip(upper_hex(lo)),
+                _ => None,
+            };
+            match escape {
+                Some((hi, lo)) if !is_unreserved(hi << 4 | lo) => i += 3,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// [`scan_piece`] against the plain statement: split at `&` and `=`,
+    /// escapes checked, each half judged alone.
+    fn scan_plainly(text: &[u8]) -> Result<Scanned, Malformed> {
+        let len = text.iter().position(|&b| b == b'&').unwrap_or(text.len());
+        let piece = &text[..len];
+        let eq = piece.iter().position(|&b| b == b'=').unwrap_or(len);
+        let (name, value) = (&piece[..eq], piece.get(eq + 1..).unwrap_or_default());
+        check_escapes(piece)?;
+        Ok(Scanned { len, eq, canonical: is_canonical(name) && is_canonical(value) })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_reads_a_piece_as_plainly_stated(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "Z", "0", "-", "~", "=", "&", "%", "%2", "%20", "%2f", "%2F", "%7E",
+                "%7e", "%e2", "%E2", "%g0", "%0G", "+", " ", "/", "\u{e9}", "==",
+            ]), 0..12)
+        ) {
+            let text = pieces.concat();
+            proptest::prop_assert_eq!(
+                scan_piece(text.as_bytes()),
+                scan_plainly(text.as_bytes()),
+                "{:?}",
+                text
+            );
+        }
+    }
+
     #[test]
     fn escapes_are_checked() {
         assert!(check_escapes(b"a%20b%2f").is_ok());
@@ -256,10 +336,18 @@ mod tests {
         for raw in [&b"hello%20world"[..], b"", b"%E2%9C%93", b"-_.~AZaz09", b"a%2Fb"] {
             assert!(is_canonical(raw), "{raw:?} is canonical");
             assert_eq!(canonical_bytes(raw).collect::<Vec<_>>(), raw, "{raw:?}");
+            let scanned = Scanned { len: raw.len(), eq: raw.len(), canonical: true };
+            assert_eq!(scan_piece(raw), Ok(scanned), "{raw:?}");
         }
-        for raw in [&b"a+b"[..], b"%7e", b"%7E", b"%2f", b"%", b"%2", b"%G0", b"a b"] {
+        for raw in [&b"a+b"[..], b"%7e", b"%7E", b"%2f", b"a b", b"a=b=c"] {
             assert!(!is_canonical(raw), "{raw:?} is not canonical");
+            assert_eq!(scan_piece(raw).map(|s| s.canonical), Ok(false), "{raw:?}");
         }
+        for raw in [&b"%"[..], b"%2", b"%G0", b"a=%2&b"] {
+            assert_eq!(scan_piece(raw), Err(Malformed::PercentEscape), "{raw:?}");
+        }
+        let scanned = Scanned { len: 3, eq: 1, canonical: true };
+        assert_eq!(scan_piece(b"a=b&c=%zz"), Ok(scanned));
         assert_eq!(encode_to_string(b"app:x/y"), "app%3Ax%2Fy");
     }
 }

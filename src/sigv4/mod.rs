@@ -262,22 +262,21 @@ pub(crate) fn body_sha256_hex(body: crate::request::Body<'_>) -> Option<[u8; 64]
 
 /// Lower-case hex of 32 bytes.
 ///
-/// Four bytes at a time: their eight nibbles are spread over the lanes of a
-/// `u64`, and each lane becomes its digit at once (`0x30 + n`, plus `0x27`
-/// from `a` on).
+/// One table lookup per byte gives both its digits.
 pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
-    const LANES: u64 = 0x0101_0101_0101_0101;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    const PAIRS: [[u8; 2]; 256] = {
+        let mut table = [[0u8; 2]; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = [DIGITS[b >> 4], DIGITS[b & 15]];
+            b += 1;
+        }
+        table
+    };
     let mut out = [0u8; 64];
-    for (digits, four) in out.chunks_exact_mut(8).zip(bytes.chunks_exact(4)) {
-        let mut x = u64::from(u32::from_le_bytes([four[0], four[1], four[2], four[3]]));
-        // Byte i to lane 2i, then its high nibble stays there, its low one
-        // moves to lane 2i + 1.
-        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
-        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
-        let nibbles = ((x >> 4) & 0x000F_000F_000F_000F) | ((x & 0x000F_000F_000F_000F) << 8);
-        let letters = ((nibbles + 6 * LANES) >> 4) & LANES;
-        let ascii = nibbles + 0x30 * LANES + letters * 0x27;
-        digits.copy_from_slice(&ascii.to_le_bytes());
+    for (digits, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        digits.copy_from_slice(&PAIRS[usize::from(*byte)]);
     }
     out
 }
