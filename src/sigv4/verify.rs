@@ -10,7 +10,7 @@ use super::canonical::{self, CanonicalRules, Redacted, ViewHeaders};
 use super::parse::{Form, SignedRequest};
 use super::{PARA_REGION, PARA_SERVICE, PayloadHash, SigningKey, TERMINATOR, UNSIGNED_PAYLOAD};
 use super::{hex32, sha256_hex, unhex32};
-use crate::error::{Diagnostic, Error, Malformed, ScopeField};
+use crate::error::{Diagnostic, Error, ScopeField};
 use crate::request::{RequestView, trim};
 use crate::store::{AppRecord, AppStore, VersionedSecret};
 use crate::time::Timestamp;
@@ -119,12 +119,23 @@ impl VerifiedRequest {
 /// The payload hash line the verifier signs with.
 type Payload = PayloadHash<'static>;
 
+/// What the checks before the key lookup found.
+struct Prechecked<'r> {
+    signed: SignedRequest<'r>,
+    /// The payload hash line of the canonical request, and what it says of the body.
+    payload: Payload,
+    check: PayloadCheck,
+    /// SHA-256 of the canonical request.
+    digest: [u8; 32],
+}
+
 /// Verifies SigV4 requests against an [`AppStore`].
 ///
 /// `verify` parses first (no key, no clock), makes the cheap checks
-/// (algorithm, scope, date window, required signed headers, payload hash),
-/// then looks the key up, then computes the signature and compares it in
-/// constant time. Derived signing keys are cached per access key, secret
+/// (algorithm, scope, date window, required signed headers, payload hash)
+/// and hashes the canonical request (which finds a signed header the request
+/// lacks), all without a key; then it looks the key up, computes the
+/// signature and compares it in constant time. Derived signing keys are cached per access key, secret
 /// version and date.
 #[derive(Debug)]
 pub struct Verifier<S> {
@@ -178,10 +189,10 @@ impl<S: AppStore> Verifier<S> {
         request: &R,
         now: Timestamp,
     ) -> Result<VerifiedRequest, Error> {
-        let (signed, payload) = self.precheck(request, now)?;
-        let app = self.store.app(signed.access_key()).await.map_err(Error::Store)?;
+        let checked = self.precheck(request, now)?;
+        let app = self.store.app(checked.signed.access_key()).await.map_err(Error::Store)?;
         let app = app.ok_or(Error::UnknownKey)?;
-        self.finish(request, &signed, payload, app, now)
+        self.finish(request, &checked, app, now)
     }
 
     /// Verify `request` against an app record the caller already has.
@@ -194,26 +205,28 @@ impl<S: AppStore> Verifier<S> {
         app: Arc<AppRecord>,
         now: Timestamp,
     ) -> Result<VerifiedRequest, Error> {
-        let (signed, payload) = self.precheck(request, now)?;
-        if signed.access_key() != app.access_key.as_str() {
+        let checked = self.precheck(request, now)?;
+        if checked.signed.access_key() != app.access_key.as_str() {
             return Err(Error::UnknownKey);
         }
-        self.finish(request, &signed, payload, app, now)
+        self.finish(request, &checked, app, now)
     }
 
-    /// Parse and make every check that needs no key.
+    /// Parse, make every check that needs no key, and hash the canonical
+    /// request (which needs none either, and finds any signed header the
+    /// request lacks).
     fn precheck<'r, R: RequestView + ?Sized>(
         &self,
         request: &'r R,
         now: Timestamp,
-    ) -> Result<(SignedRequest<'r>, (Payload, PayloadCheck)), Error> {
+    ) -> Result<Prechecked<'r>, Error> {
         let signed = SignedRequest::parse(request)?;
         self.check_scope(&signed)?;
         check_required_headers(&signed)?;
         self.check_time(&signed, now)?;
-        check_headers_present(request, &signed)?;
-        let payload = self.payload(request, &signed)?;
-        Ok((signed, payload))
+        let (payload, check) = self.payload(request, &signed)?;
+        let digest = canonical_digest(request, &signed, payload.as_bytes(), self.config.rules)?;
+        Ok(Prechecked { signed, payload, check, digest })
     }
 
     fn check_scope(&self, signed: &SignedRequest<'_>) -> Result<(), Error> {
@@ -283,17 +296,18 @@ impl<S: AppStore> Verifier<S> {
     fn finish<R: RequestView + ?Sized>(
         &self,
         request: &R,
-        signed: &SignedRequest<'_>,
-        (payload, check): (Payload, PayloadCheck),
+        checked: &Prechecked<'_>,
         app: Arc<AppRecord>,
         now: Timestamp,
     ) -> Result<VerifiedRequest, Error> {
-        let mut outcome = self.try_payload(request, signed, payload, &app, now)?;
+        let signed = &checked.signed;
+        let mut outcome = self.try_secrets(signed, &checked.digest, &app, now);
+        let mut check = checked.check;
         let presigned = matches!(signed.form(), Form::Presigned { .. });
-        let mut check = check;
         if outcome.is_none() && presigned && self.config.allow_unsigned_payload {
-            outcome =
-                self.try_payload(request, signed, PayloadHash::Text(UNSIGNED_PAYLOAD), &app, now)?;
+            let unsigned = UNSIGNED_PAYLOAD.as_bytes();
+            let digest = canonical_digest(request, signed, unsigned, self.config.rules)?;
+            outcome = self.try_secrets(signed, &digest, &app, now);
             check = PayloadCheck::Unsigned;
         }
 
@@ -305,31 +319,31 @@ impl<S: AppStore> Verifier<S> {
                 previous_secret,
                 app,
             }),
-            None => Err(Error::SignatureMismatch(self.diagnostic(request, signed, payload))),
+            None => {
+                Err(Error::SignatureMismatch(self.diagnostic(request, signed, checked.payload)))
+            }
         }
     }
 
-    /// `Some(used_previous)` when one of the app's secrets matches.
-    fn try_payload<R: RequestView + ?Sized>(
+    /// `Some(used_previous)` when one of the app's secrets signed `digest`.
+    fn try_secrets(
         &self,
-        request: &R,
         signed: &SignedRequest<'_>,
-        payload: Payload,
+        digest: &[u8; 32],
         app: &AppRecord,
         now: Timestamp,
-    ) -> Result<Option<bool>, Error> {
-        let digest = canonical_digest(request, signed, payload.as_bytes(), self.config.rules)?;
+    ) -> Option<bool> {
         let previous = app.previous_at(now);
         let keep = [Some(app.secret.version()), previous.map(|p| p.version())];
 
         for (secret, is_previous) in [(Some(&app.secret), false), (previous, true)] {
             let Some(secret) = secret else { continue };
-            let mac = self.signature(signed, secret, keep, &digest);
+            let mac = self.signature(signed, secret, keep, digest);
             if equal_in_constant_time(&mac, signed.signature()) {
-                return Ok(Some(is_previous));
+                return Some(is_previous);
             }
         }
-        Ok(None)
+        None
     }
 
     /// The signature under `secret`, with the derived key cached.
@@ -404,18 +418,6 @@ fn check_required_headers(signed: &SignedRequest<'_>) -> Result<(), Error> {
     }
     if signed.form() == Form::Header && !signed.date_signed() {
         return Err(Error::UnsignedHeader("x-amz-date"));
-    }
-    Ok(())
-}
-
-fn check_headers_present<R: RequestView + ?Sized>(
-    request: &R,
-    signed: &SignedRequest<'_>,
-) -> Result<(), Error> {
-    for name in canonical::header_names(signed.signed_headers()) {
-        if !request.headers().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            return Err(Malformed::SignedHeaderAbsent.into());
-        }
     }
     Ok(())
 }
