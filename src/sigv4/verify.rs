@@ -135,8 +135,8 @@ struct Prechecked<'r> {
 /// (algorithm, scope, date window, required signed headers, payload hash)
 /// and hashes the canonical request (which finds a signed header the request
 /// lacks), all without a key; then it looks the key up, computes the
-/// signature and compares it in constant time. Derived signing keys are cached per access key, secret
-/// version and date.
+/// signature and compares it in constant time. Derived signing keys are
+/// cached per access key, secret version and date.
 #[derive(Debug)]
 pub struct Verifier<S> {
     store: S,
