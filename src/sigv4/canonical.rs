@@ -218,12 +218,9 @@ struct Component<'a> {
 impl<'a> Component<'a> {
     const EMPTY: Component<'static> = Component { piece: b"", eq: 0, canonical: true };
 
-    /// The piece at the start of `text`, up to its first `&`, read in one
-    /// pass that also checks its escapes.
-    #[inline]
-    fn read(text: &'a [u8]) -> Result<Self, Malformed> {
-        let scanned = scan_piece(text)?;
-        let piece = text.get(..scanned.len).unwrap_or(text);
+    /// The piece, read in one pass that also checks its escapes.
+    fn new(piece: &'a [u8]) -> Result<Self, Malformed> {
+        let scanned = scan_piece(piece)?;
         Ok(Component { piece, eq: scanned.eq, canonical: scanned.canonical })
     }
 
@@ -271,14 +268,9 @@ fn write_query<S: Sink>(
     let mut inline = [Component::EMPTY; 12];
     let mut spill: Vec<Component<'_>> = Vec::new();
     let mut count = 0;
-    let mut rest = query;
-    while !rest.is_empty() {
+    for piece in query_pieces(query) {
         // Checked before the signature is skipped: its escapes must be sound too.
-        let component = Component::read(rest)?;
-        rest = rest.get(component.piece.len() + 1..).unwrap_or_default();
-        if component.piece.is_empty() {
-            continue;
-        }
+        let component = Component::new(piece)?;
         if skip_signature && is_signature_name(component.pair().0) {
             continue;
         }

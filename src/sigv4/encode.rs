@@ -197,8 +197,6 @@ pub(crate) fn canonical_bytes(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
 /// What one pass over a query piece found: see [`scan_piece`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Scanned {
-    /// The piece's length: up to the first `&`, or all of the text.
-    pub(crate) len: usize,
     /// Where the piece's first `=` is, or its length when it has none.
     pub(crate) eq: usize,
     /// Whether the name and the value are both in canonical form, so they
@@ -208,29 +206,25 @@ pub(crate) struct Scanned {
     pub(crate) canonical: bool,
 }
 
-/// Read the query piece at the start of `text`, up to its first `&`, in one
-/// pass: where it ends, where its `=` is and whether it is canonical.
+/// Read a query piece (`name=value` or `name`, no `&`) in one pass: where
+/// its `=` is and whether it is canonical.
 ///
 /// # Errors
 /// [`Malformed::PercentEscape`] when a `%` in the piece does not start a
 /// two-digit hexadecimal escape.
-pub(crate) fn scan_piece(text: &[u8]) -> Result<Scanned, Malformed> {
+pub(crate) fn scan_piece(piece: &[u8]) -> Result<Scanned, Malformed> {
     let mut eq = None;
     let mut canonical = true;
     let mut i = 0;
-    while let Some(&b) = text.get(i) {
+    while let Some(&b) = piece.get(i) {
         i += 1;
         if is_unreserved(b) {
             continue;
         }
         match b {
-            b'&' => {
-                i -= 1;
-                break;
-            }
             b'=' if eq.is_none() => eq = Some(i - 1),
             b'%' => {
-                let (hi, lo) = match text.get(i..i + 2) {
+                let (hi, lo) = match piece.get(i..i + 2) {
                     Some(&[hi, lo]) => (hi, lo),
                     _ => return Err(Malformed::PercentEscape),
                 };
@@ -244,7 +238,7 @@ pub(crate) fn scan_piece(text: &[u8]) -> Result<Scanned, Malformed> {
             _ => canonical = false,
         }
     }
-    Ok(Scanned { len: i, eq: eq.unwrap_or(i), canonical })
+    Ok(Scanned { eq: eq.unwrap_or(piece.len()), canonical })
 }
 
 /// The value of an upper-case hex digit.
@@ -288,22 +282,20 @@ mod tests {
         true
     }
 
-    /// [`scan_piece`] against the plain statement: split at `&` and `=`,
-    /// escapes checked, each half judged alone.
-    fn scan_plainly(text: &[u8]) -> Result<Scanned, Malformed> {
-        let len = text.iter().position(|&b| b == b'&').unwrap_or(text.len());
-        let piece = &text[..len];
-        let eq = piece.iter().position(|&b| b == b'=').unwrap_or(len);
+    /// [`scan_piece`] against the plain statement: split at `=`, escapes
+    /// checked, each half judged alone.
+    fn scan_plainly(piece: &[u8]) -> Result<Scanned, Malformed> {
+        let eq = piece.iter().position(|&b| b == b'=').unwrap_or(piece.len());
         let (name, value) = (&piece[..eq], piece.get(eq + 1..).unwrap_or_default());
         check_escapes(piece)?;
-        Ok(Scanned { len, eq, canonical: is_canonical(name) && is_canonical(value) })
+        Ok(Scanned { eq, canonical: is_canonical(name) && is_canonical(value) })
     }
 
     proptest::proptest! {
         #[test]
         fn scan_reads_a_piece_as_plainly_stated(
             pieces in proptest::collection::vec(proptest::sample::select(vec![
-                "a", "Z", "0", "-", "~", "=", "&", "%", "%2", "%20", "%2f", "%2F", "%7E",
+                "a", "Z", "0", "-", "~", "=", "%", "%2", "%20", "%2f", "%2F", "%7E",
                 "%7e", "%e2", "%E2", "%g0", "%0G", "+", " ", "/", "\u{e9}", "==",
             ]), 0..12)
         ) {
@@ -336,18 +328,17 @@ mod tests {
         for raw in [&b"hello%20world"[..], b"", b"%E2%9C%93", b"-_.~AZaz09", b"a%2Fb"] {
             assert!(is_canonical(raw), "{raw:?} is canonical");
             assert_eq!(canonical_bytes(raw).collect::<Vec<_>>(), raw, "{raw:?}");
-            let scanned = Scanned { len: raw.len(), eq: raw.len(), canonical: true };
+            let scanned = Scanned { eq: raw.len(), canonical: true };
             assert_eq!(scan_piece(raw), Ok(scanned), "{raw:?}");
         }
         for raw in [&b"a+b"[..], b"%7e", b"%7E", b"%2f", b"a b", b"a=b=c"] {
             assert!(!is_canonical(raw), "{raw:?} is not canonical");
             assert_eq!(scan_piece(raw).map(|s| s.canonical), Ok(false), "{raw:?}");
         }
-        for raw in [&b"%"[..], b"%2", b"%G0", b"a=%2&b"] {
+        for raw in [&b"%"[..], b"%2", b"%G0", b"a=%2"] {
             assert_eq!(scan_piece(raw), Err(Malformed::PercentEscape), "{raw:?}");
         }
-        let scanned = Scanned { len: 3, eq: 1, canonical: true };
-        assert_eq!(scan_piece(b"a=b&c=%zz"), Ok(scanned));
+        assert_eq!(scan_piece(b"a=b"), Ok(Scanned { eq: 1, canonical: true }));
         assert_eq!(encode_to_string(b"app:x/y"), "app%3Ax%2Fy");
     }
 }
