@@ -331,16 +331,10 @@ fn parse_expires(text: &str) -> Result<u32, Error> {
 fn credential_slashes(credential: &str) -> Result<[usize; 4], Error> {
     let bytes = credential.as_bytes();
     let mut slashes = [0usize; 4];
-    let mut found = 0;
-    for (at, _) in bytes.iter().enumerate().rev().filter(|(_, b)| **b == b'/') {
-        slashes[3 - found] = at;
-        found += 1;
-        if found == 4 {
-            break;
-        }
-    }
-    if found < 4 {
-        return Err(Malformed::Credential.into());
+    let mut end = bytes.len();
+    for slash in slashes.iter_mut().rev() {
+        end = bytes[..end].iter().rposition(|&b| b == b'/').ok_or(Malformed::Credential)?;
+        *slash = end;
     }
 
     let [a, b, c, d] = slashes;
