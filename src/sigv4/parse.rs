@@ -109,32 +109,20 @@ impl<'a> SignedRequest<'a> {
         if value.len() > MAX_AUTHORIZATION {
             return Err(Malformed::TooLarge.into());
         }
-        // Read as bytes; only the credential and header list need be text.
-        // Bytes that are not UTF-8 elsewhere are named as such when they
-        // make the value unreadable.
-        let not_utf8 = |error: Error| match std::str::from_utf8(value) {
-            Ok(_) => error,
-            Err(_) => Malformed::NotUtf8.into(),
+        // Every part must be text, so the value is checked once, whole.
+        let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
+        // The algorithm, then a space or nothing at all.
+        let rest = match value.strip_prefix(ALGORITHM) {
+            Some("") => "",
+            Some(rest) => rest.strip_prefix(' ').ok_or(Error::Algorithm)?,
+            None => return Err(Error::Algorithm),
         };
-        // The algorithm holds no space: after it, the first space is where it ends.
-        let space = match value.strip_prefix(ALGORITHM.as_bytes()) {
-            Some([b' ', ..]) => ALGORITHM.len(),
-            _ => find(value, b' ').unwrap_or(value.len()),
-        };
-        if &value[..space] != ALGORITHM.as_bytes() {
-            return Err(not_utf8(Error::Algorithm));
-        }
-        let rest = value.get(space + 1..).unwrap_or(b"");
-
-        let [credential, signed_headers, signature] =
-            authorization_parts(rest).map_err(not_utf8)?;
-        let text = |bytes| std::str::from_utf8(bytes).map_err(|_| Malformed::NotUtf8);
-        let (credential, signed_headers) = (text(credential)?, text(signed_headers)?);
+        let [credential, signed_headers, signature] = authorization_parts(rest)?;
         let date_value = special.amz_date.ok_or(Malformed::MissingDate)?;
         let (date, time) = AmzDate::parse(trim(date_value))?;
         let form = Form::Header;
+        let signature = signature.as_bytes();
         Self::build(form, credential.into(), signed_headers.into(), signature, date, time)
-            .map_err(not_utf8)
     }
 
     fn from_query(query: &'a [u8]) -> Result<Self, Error> {
@@ -265,49 +253,40 @@ const PRESIGN_PARAMS: [&str; 6] = [
 ];
 
 /// `Credential=..., SignedHeaders=..., Signature=...` in any order.
-fn authorization_parts(rest: &[u8]) -> Result<[&[u8]; 3], Error> {
+fn authorization_parts(rest: &str) -> Result<[&str; 3], Error> {
     standard_parts(rest).map_or_else(|| any_parts(rest), Ok)
 }
 
 /// The parts in the order every client writes them, read straight through;
 /// `None` sends anything else to [`any_parts`], which reads the same way.
-fn standard_parts(rest: &[u8]) -> Option<[&[u8]; 3]> {
-    let rest = rest.trim_ascii_start().strip_prefix(b"Credential=")?;
-    let comma = find(rest, b',')?;
-    let (credential, rest) = (rest[..comma].trim_ascii_end(), &rest[comma + 1..]);
-    let rest = rest.trim_ascii_start().strip_prefix(b"SignedHeaders=")?;
-    let comma = find(rest, b',')?;
-    let (headers, rest) = (rest[..comma].trim_ascii_end(), &rest[comma + 1..]);
-    let signature = rest.trim_ascii_start().strip_prefix(b"Signature=")?.trim_ascii_end();
-    let plain = find(signature, b',').is_none();
-    plain.then_some([credential, headers, signature])
+fn standard_parts(rest: &str) -> Option<[&str; 3]> {
+    let rest = rest.trim_ascii_start().strip_prefix("Credential=")?;
+    let (credential, rest) = split_at_comma(rest)?;
+    let rest = rest.trim_ascii_start().strip_prefix("SignedHeaders=")?;
+    let (headers, rest) = split_at_comma(rest)?;
+    let signature = rest.trim_ascii_start().strip_prefix("Signature=")?.trim_ascii_end();
+    let plain = find(signature.as_bytes(), b',').is_none();
+    plain.then_some([credential.trim_ascii_end(), headers.trim_ascii_end(), signature])
+}
+
+/// The text before the first `,` and the text after it.
+fn split_at_comma(text: &str) -> Option<(&str, &str)> {
+    // A `,` is ASCII: the bytes around it are whole characters.
+    find(text.as_bytes(), b',').map(|at| (&text[..at], &text[at + 1..]))
 }
 
 /// The parts in any order, with duplicates and strangers refused.
-fn any_parts(rest: &[u8]) -> Result<[&[u8]; 3], Error> {
+fn any_parts(rest: &str) -> Result<[&str; 3], Error> {
     const NAMES: [&str; 3] = ["Credential", "SignedHeaders", "Signature"];
-    let mut parts: [Option<&[u8]>; 3] = [None; 3];
-    let mut start = 0;
-    while start < rest.len() {
-        let end = find(&rest[start..], b',').map_or(rest.len(), |i| start + i);
-        let piece = rest[start..end].trim_ascii();
-        start = end + 1;
-        if piece.is_empty() {
-            continue;
-        }
-        let eq = find(piece, b'=').ok_or(Malformed::UnknownPart)?;
-        let (name, value) = (&piece[..eq], &piece[eq + 1..]);
-        let i = match name {
-            b"Credential" => 0,
-            b"SignedHeaders" => 1,
-            b"Signature" => 2,
-            _ => return Err(Malformed::UnknownPart.into()),
-        };
+    let mut parts: [Option<&str>; 3] = [None; 3];
+    for piece in rest.split(',').map(str::trim_ascii).filter(|piece| !piece.is_empty()) {
+        let (name, value) = piece.split_once('=').ok_or(Malformed::UnknownPart)?;
+        let i = NAMES.iter().position(|n| *n == name).ok_or(Malformed::UnknownPart)?;
         if parts[i].replace(value).is_some() {
             return Err(Malformed::DuplicatePart(NAMES[i]).into());
         }
     }
-    let mut out: [&[u8]; 3] = [b""; 3];
+    let mut out: [&str; 3] = [""; 3];
     for (i, part) in parts.into_iter().enumerate() {
         out[i] = part.ok_or(Malformed::MissingPart(NAMES[i]))?;
     }
@@ -396,12 +375,12 @@ mod tests {
                 for edge in ["", " ", "  "] {
                     let text =
                         format!("{edge}{}{gap}{}{gap}{}{edge}", pieces[a], pieces[b], pieces[c]);
-                    let any = any_parts(text.as_bytes()).ok();
-                    if let Some(standard) = standard_parts(text.as_bytes()) {
+                    let any = any_parts(&text).ok();
+                    if let Some(standard) = standard_parts(&text) {
                         assert_eq!(Some(standard), any, "{text:?}");
                         answered += 1;
                     }
-                    assert_eq!(authorization_parts(text.as_bytes()).ok(), any, "{text:?}");
+                    assert_eq!(authorization_parts(&text).ok(), any, "{text:?}");
                 }
             }
         }
