@@ -10,6 +10,9 @@
 //!   the canonical request, write the string to sign, one HMAC with a keyed state.
 //! - `sign/aws-sigv4`: the aws-sigv4 crate signing the same request, with
 //!   `--features compare` only. Setup checks that it gives our signature.
+//! - `sign/hard-coded`, `verify-warm/hard-coded`: a signer and a verifier
+//!   written for this one request's shape (see [`bound`]), as a second
+//!   yardstick: how close a general signer or verifier could hope to come.
 //!
 //! Run: `cargo bench --bench sigv4 --features compare`.
 
@@ -82,6 +85,12 @@ fn bench_sign(c: &mut Criterion) {
     #[cfg(feature = "compare")]
     aws::bench(&mut group, signature_part(&our_signature(&signer).authorization));
     group.bench_function("para-auth", |b| b.iter(|| signer.sign(black_box(&request), now())));
+
+    let key = keyed_state();
+    let ours = our_signature(&signer).authorization;
+    assert_eq!(bound::sign(&key, &request, now()), ours, "hard-coded signer against ours");
+    group
+        .bench_function("hard-coded", |b| b.iter(|| bound::sign(&key, black_box(&request), now())));
     group.finish();
 }
 
@@ -121,6 +130,18 @@ fn bench_verify(c: &mut Criterion, group: &str, capacity: usize) {
 
 fn bench_verify_warm(c: &mut Criterion) {
     bench_verify(c, "verify-warm", VerifierConfig::default().key_cache_capacity);
+
+    let signer = Signer::new(access_key(), secret());
+    let signed = signed_request(&our_signature(&signer));
+    let key = keyed_state();
+    assert!(bound::verify(&key, &signed), "the hard-coded verifier takes our request");
+    let mut tampered = signed.clone();
+    tampered.target.push(b'0');
+    assert!(!bound::verify(&key, &tampered), "the hard-coded verifier refuses a changed one");
+
+    let mut group = c.benchmark_group("verify-warm");
+    group.bench_function("hard-coded", |b| b.iter(|| bound::verify(&key, black_box(&signed))));
+    group.finish();
 }
 
 fn bench_verify_cold(c: &mut Criterion) {
@@ -177,6 +198,163 @@ fn bench_floor(c: &mut Criterion) {
         b.iter(|| floor_signature(&key, black_box(canonical.as_bytes()), &mut buffer))
     });
     group.finish();
+}
+
+/// A signer and a verifier that know this benchmark's request in advance.
+///
+/// Both take the shape as given: the `Authorization` layout every client
+/// writes, the scope of `STRING_TO_SIGN_HEAD`, a path with nothing to
+/// escape, a query of pairs already in canonical form, no body, and (for the
+/// signer) `Host` as the only header. Neither looks up a key, consults a
+/// cache or checks the clock. What is left is the work every signer and
+/// verifier of this request does in some form: read it, write the
+/// canonical request into one buffer, hash it, write the string to sign,
+/// MAC it. They are not general and not safe to use: they only bound what a
+/// general one can reach.
+mod bound {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+
+    use para_auth::sigv4::EMPTY_SHA256;
+    use para_auth::{OwnedRequest, Timestamp};
+
+    const PREFIX: &[u8] = b"AWS4-HMAC-SHA256 Credential=";
+    const SCOPE: &str = "20240102/us-east-1/para/aws4_request";
+    /// The headers the signer signs.
+    const LIST: &str = "host;x-amz-date";
+
+    /// Text gathered in a fixed buffer, for one call to the hash.
+    struct Text {
+        bytes: [u8; 512],
+        len: usize,
+    }
+
+    impl Text {
+        fn new() -> Self {
+            Text { bytes: [0; 512], len: 0 }
+        }
+
+        fn put(&mut self, piece: &[u8]) {
+            self.bytes[self.len..self.len + piece.len()].copy_from_slice(piece);
+            self.len += piece.len();
+        }
+
+        fn as_slice(&self) -> &[u8] {
+            &self.bytes[..self.len]
+        }
+    }
+
+    fn header<'r>(request: &'r OwnedRequest, name: &[u8]) -> Option<&'r [u8]> {
+        let mut found =
+            request.headers.iter().filter(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name));
+        found.next().map(|(_, value)| value.trim_ascii())
+    }
+
+    fn hex64(digest: &[u8]) -> [u8; 64] {
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(digest, &mut hex).expect("32 bytes fill 64");
+        hex
+    }
+
+    fn split_at_byte(bytes: &[u8], byte: u8) -> (&[u8], &[u8]) {
+        match memchr::memchr(byte, bytes) {
+            Some(at) => (&bytes[..at], &bytes[at + 1..]),
+            None => (bytes, b""),
+        }
+    }
+
+    /// Method, path, the query's pairs in order, headers, list, payload hash.
+    fn canonical(request: &OwnedRequest, headers: &[(&[u8], &[u8])], list: &[u8]) -> Text {
+        let mut text = Text::new();
+        let (path, query) = split_at_byte(&request.target, b'?');
+        let mut pairs: [&[u8]; 8] = [b""; 8];
+        let mut count = 0;
+        for pair in query.split(|&b| b == b'&') {
+            pairs[count] = pair;
+            count += 1;
+        }
+        pairs[..count].sort_unstable();
+        for piece in [request.method.as_bytes(), b"\n", path, b"\n"] {
+            text.put(piece);
+        }
+        for (i, pair) in pairs[..count].iter().enumerate() {
+            text.put(if i == 0 { b"" } else { b"&" });
+            text.put(pair);
+        }
+        text.put(b"\n");
+        for (name, value) in headers {
+            for piece in [*name, b":", value, b"\n"] {
+                text.put(piece);
+            }
+        }
+        for piece in [b"\n", list, b"\n", EMPTY_SHA256.as_bytes()] {
+            text.put(piece);
+        }
+        text
+    }
+
+    /// The MAC of the string to sign for `canonical` at `amz_date`.
+    fn mac(key: &Hmac<Sha256>, amz_date: &[u8], canonical: &Text) -> Hmac<Sha256> {
+        let hash = hex64(&Sha256::digest(canonical.as_slice()));
+        let mut text = Text::new();
+        for piece in [b"AWS4-HMAC-SHA256\n", amz_date, b"\n", SCOPE.as_bytes(), b"\n", &hash] {
+            text.put(piece);
+        }
+        let mut mac = key.clone();
+        mac.update(text.as_slice());
+        mac
+    }
+
+    /// The `Authorization` value for the request (whose only header is `Host`).
+    pub(super) fn sign(key: &Hmac<Sha256>, request: &OwnedRequest, now: Timestamp) -> String {
+        let Ok(amz_date) = now.to_amz_date() else { return String::new() };
+        let amz_date = amz_date.as_str().as_bytes();
+        let host = header(request, b"host").unwrap_or_default();
+        let headers: [(&[u8], &[u8]); 2] = [(b"host", host), (b"x-amz-date", amz_date)];
+        let signature = mac(key, amz_date, &canonical(request, &headers, LIST.as_bytes()));
+        let mut authorization = String::with_capacity(200);
+        for piece in ["AWS4-HMAC-SHA256 Credential=app:myapp/", SCOPE, ", SignedHeaders="] {
+            authorization.push_str(piece);
+        }
+        let signature = hex64(&signature.finalize().into_bytes());
+        let signature = std::str::from_utf8(&signature).expect("hex is ASCII");
+        for piece in [LIST, ", Signature=", signature] {
+            authorization.push_str(piece);
+        }
+        authorization
+    }
+
+    /// Whether the request's signature is right, reading only what it signs.
+    pub(super) fn verify(key: &Hmac<Sha256>, request: &OwnedRequest) -> bool {
+        let (Some(authorization), Some(amz_date)) =
+            (header(request, b"authorization"), header(request, b"x-amz-date"))
+        else {
+            return false;
+        };
+        let Some(rest) = authorization.strip_prefix(PREFIX) else { return false };
+        let (credential, rest) = split_at_byte(rest, b',');
+        let Some(rest) = rest.strip_prefix(b" SignedHeaders=") else { return false };
+        let (list, rest) = split_at_byte(rest, b',');
+        let Some(hex_signature) = rest.strip_prefix(b" Signature=") else { return false };
+        let (_access_key, scope) = split_at_byte(credential, b'/');
+        if scope != SCOPE.as_bytes() || amz_date.get(..8) != Some(&SCOPE.as_bytes()[..8]) {
+            return false;
+        }
+        let mut signature = [0u8; 32];
+        if hex::decode_to_slice(hex_signature, &mut signature).is_err() {
+            return false;
+        }
+
+        let mut headers: [(&[u8], &[u8]); 8] = [(b"", b""); 8];
+        let mut count = 0;
+        for name in list.split(|&b| b == b';') {
+            let Some(value) = header(request, name) else { return false };
+            headers[count] = (name, value);
+            count += 1;
+        }
+        let canonical = canonical(request, &headers[..count], list);
+        mac(key, amz_date, &canonical).verify_slice(&signature).is_ok()
+    }
 }
 
 /// The aws-sigv4 crate, set up to sign as Para does.
