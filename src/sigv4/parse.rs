@@ -363,6 +363,34 @@ fn is_lower_token_char(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::OwnedRequest;
+
+    /// A byte that is not UTF-8 anywhere in the value is named as such,
+    /// whatever else is wrong with the value.
+    #[test]
+    fn an_authorization_value_that_is_not_utf8_is_named_so() {
+        let good = "AWS4-HMAC-SHA256 Credential=app:a/20240102/us-east-1/para/aws4_request, \
+                    SignedHeaders=host;x-amz-date, Signature=";
+        let cases: [&[&[u8]]; 4] = [
+            &[good.as_bytes(), &[0xff; 64]],
+            &[b"AWS4-HMAC-SHA512\xff Credential=a"],
+            &[b"AWS4-HMAC-SHA256 Credential=app:\xc3/20240102/us-east-1/para/aws4_request"],
+            &[good.as_bytes(), &[b'0'; 64], b", Other=\xfe"],
+        ];
+        for pieces in cases {
+            let value = pieces.concat();
+            let request = OwnedRequest::new("GET", "/")
+                .header("Host", "h")
+                .header("X-Amz-Date", "20240102T030405Z")
+                .header("Authorization", value.clone());
+            let result = SignedRequest::parse(&request);
+            assert!(
+                matches!(result, Err(Error::Malformed(Malformed::NotUtf8))),
+                "{}: {result:?}",
+                String::from_utf8_lossy(&value)
+            );
+        }
+    }
 
     /// The straight-through reader agrees with the general one wherever it answers.
     #[test]
