@@ -72,6 +72,11 @@ fn signed_request(signature: &Signature) -> OwnedRequest {
     signature.headers().fold(request(), |request, (name, value)| request.header(name, value))
 }
 
+/// [`request`] signed by [`our_signature`].
+fn our_signed_request() -> OwnedRequest {
+    signed_request(&our_signature(&Signer::new(access_key(), secret())))
+}
+
 /// The hex signature at the end of an `Authorization` value.
 fn signature_part(authorization: &str) -> &str {
     authorization.rsplit_once("Signature=").map_or("", |(_, hex)| hex)
@@ -116,8 +121,7 @@ fn verifier(capacity: usize) -> Verifier<MemoryAppStore> {
 
 /// Verify once outside the timing (which also fills a cache), then time it.
 fn bench_verify(c: &mut Criterion, group: &str, capacity: usize) {
-    let signer = Signer::new(access_key(), secret());
-    let request = signed_request(&our_signature(&signer));
+    let request = our_signed_request();
     let verifier = verifier(capacity);
     block_on_ready(verifier.verify(&request, now())).expect("the signed request verifies");
 
@@ -131,8 +135,7 @@ fn bench_verify(c: &mut Criterion, group: &str, capacity: usize) {
 fn bench_verify_warm(c: &mut Criterion) {
     bench_verify(c, "verify-warm", VerifierConfig::default().key_cache_capacity);
 
-    let signer = Signer::new(access_key(), secret());
-    let signed = signed_request(&our_signature(&signer));
+    let signed = our_signed_request();
     let key = keyed_state();
     assert!(bound::verify(&key, &signed), "the hard-coded verifier takes our request");
     let mut tampered = signed.clone();
@@ -245,9 +248,9 @@ mod bound {
     }
 
     fn header<'r>(request: &'r OwnedRequest, name: &[u8]) -> Option<&'r [u8]> {
-        let mut found =
-            request.headers.iter().filter(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name));
-        found.next().map(|(_, value)| value.trim_ascii())
+        let mut headers = request.headers.iter();
+        let found = headers.find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name));
+        found.map(|(_, value)| value.trim_ascii())
     }
 
     fn hex64(digest: &[u8]) -> [u8; 64] {
