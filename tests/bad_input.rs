@@ -1,8 +1,11 @@
 //! Bad input: every defect gets an error with its reason; none panics, none is accepted.
 
+use std::cell::Cell;
+
+use para_auth::block_on_ready;
 use para_auth::sigv4::{Signer, Verifier, VerifierConfig};
 use para_auth::store::{AppRecord, MemoryAppStore};
-use para_auth::{AccessKey, OwnedRequest, Reason, SecretKey, Timestamp, block_on_ready};
+use para_auth::{AccessKey, Body, OwnedRequest, Reason, RequestView, SecretKey, Timestamp};
 
 const SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
 const NOW: Timestamp = Timestamp::from_unix(1_704_164_645); // 20240102T030405Z
@@ -121,6 +124,60 @@ fn non_utf8_and_huge_headers() {
     let mut request = with_authorization(auth);
     request.target = format!("/v1/{}", "a".repeat(1 << 20)).into_bytes();
     assert_eq!(reason_of(&request), Reason::Malformed);
+}
+
+/// A request that counts the header entries read from it.
+struct Counted {
+    request: OwnedRequest,
+    reads: Cell<usize>,
+}
+
+impl RequestView for Counted {
+    fn method(&self) -> &str {
+        self.request.method()
+    }
+    fn target(&self) -> &[u8] {
+        self.request.target()
+    }
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.request.headers().inspect(|_| self.reads.set(self.reads.get() + 1))
+    }
+    fn body(&self) -> Body<'_> {
+        self.request.body()
+    }
+}
+
+/// Both counts are the caller's to choose, so a scan of the headers for each
+/// signed name would let one request cost their product. Signing and
+/// verifying must read the headers a few times over, whatever their number.
+#[test]
+fn many_signed_headers_are_read_in_a_few_passes() {
+    const COUNT: usize = 1000;
+    let mut request = OwnedRequest::new("GET", "/v1/posts/123").header("Host", "localhost:8080");
+    for i in 0..COUNT {
+        request = request.header(&format!("X-H{i:03}"), "v");
+    }
+    let mut counted = Counted { request, reads: Cell::new(0) };
+    let signer = Signer::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap());
+    let signature = signer.sign(&counted, NOW).unwrap();
+    let sign_reads = counted.reads.take();
+    for (name, value) in signature.headers() {
+        counted.request = counted.request.header(name, value);
+    }
+    let entries = counted.request.headers.len();
+    let passes = |reads: usize| reads / entries;
+
+    block_on_ready(verifier().verify(&counted, NOW)).unwrap();
+    let verify_reads = counted.reads.take();
+    assert!(passes(sign_reads) <= 4, "signing read the headers {sign_reads} times");
+    assert!(passes(verify_reads) <= 4, "verifying read the headers {verify_reads} times");
+
+    // Refused as quickly when the last signed header is missing.
+    counted.request.headers.retain(|(name, _)| name != "X-H999");
+    let refused = block_on_ready(verifier().verify(&counted, NOW)).unwrap_err();
+    assert_eq!(refused.reason(), Reason::Malformed, "{refused}");
+    let refuse_reads = counted.reads.take();
+    assert!(passes(refuse_reads) <= 4, "refusing read the headers {refuse_reads} times");
 }
 
 #[test]

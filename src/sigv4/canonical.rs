@@ -45,17 +45,65 @@ pub(crate) trait HeaderSource {
     fn each_value(&self, name: &str, f: impl FnMut(&[u8]));
 }
 
-/// The request's own headers.
-pub(crate) struct ViewHeaders<'r, R: ?Sized>(pub(crate) &'r R);
+/// The request's own headers, read by signed name.
+///
+/// A scan of the request for each name costs the number of names times the
+/// number of headers, and a caller chooses both. So a long list of names is
+/// read from a copy of the headers sorted by name, made once.
+pub(crate) enum ViewHeaders<'r, R: ?Sized> {
+    /// A short list: the request is scanned for each name.
+    Scan(&'r R),
+    /// A long one: the headers, sorted by lower-case name, in arrival
+    /// order within a name.
+    Sorted(Vec<(&'r str, &'r [u8])>),
+}
+
+/// The longest list of signed names read by scanning; requests usually sign
+/// two to six.
+const SCAN_NAMES: usize = 16;
+
+impl<'r, R: RequestView + ?Sized> ViewHeaders<'r, R> {
+    /// The headers of `request`, to be read for the names of `signed_headers`.
+    pub(crate) fn new(request: &'r R, signed_headers: &str) -> Self {
+        // A name takes at least one byte and a separator: short lists are short.
+        let short = signed_headers.len() < 2 * SCAN_NAMES;
+        if short || header_names(signed_headers).nth(SCAN_NAMES).is_none() {
+            ViewHeaders::Scan(request)
+        } else {
+            Self::sorted(request)
+        }
+    }
+
+    fn sorted(request: &'r R) -> Self {
+        let mut sorted: Vec<_> = request.headers().collect();
+        sorted.sort_by(|a, b| cmp_lower(a.0, b.0)); // stable
+        ViewHeaders::Sorted(sorted)
+    }
+}
 
 impl<R: RequestView + ?Sized> HeaderSource for ViewHeaders<'_, R> {
     fn each_value(&self, name: &str, mut f: impl FnMut(&[u8])) {
-        for (n, v) in self.0.headers() {
-            if n.eq_ignore_ascii_case(name) {
-                f(v);
+        match self {
+            ViewHeaders::Scan(request) => {
+                for (n, v) in request.headers() {
+                    if n.eq_ignore_ascii_case(name) {
+                        f(v);
+                    }
+                }
+            }
+            ViewHeaders::Sorted(sorted) => {
+                let start = sorted.partition_point(|(n, _)| cmp_lower(n, name).is_lt());
+                let same = sorted[start..].iter().take_while(|(n, _)| n.eq_ignore_ascii_case(name));
+                same.for_each(|(_, v)| f(v));
             }
         }
     }
+}
+
+/// Header names compared as their lower-case forms.
+pub(crate) fn cmp_lower(a: &str, b: &str) -> std::cmp::Ordering {
+    let lower = |b: u8| b.to_ascii_lowercase();
+    a.bytes().map(lower).cmp(b.bytes().map(lower))
 }
 
 /// Headers whose values are shown as `<redacted>` in diagnostics.
@@ -422,7 +470,7 @@ mod tests {
             skip_signature: true,
         };
         let mut out = Vec::new();
-        write(&mut out, &parts, &ViewHeaders(req), rules).unwrap();
+        write(&mut out, &parts, &ViewHeaders::new(req, signed), rules).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -468,6 +516,42 @@ mod tests {
         }
         assert!(is_plain_value(b""));
     }
+
+    proptest::proptest! {
+        /// Reading the headers from the sorted copy gives what scanning for
+        /// each name gives: the same values in the same order, and the same
+        /// error for a name that is absent.
+        #[test]
+        fn sorted_headers_read_as_scanned_ones(
+            headers in proptest::collection::vec((0..NAMES.len(), 0..4usize), 0..64),
+            list in proptest::collection::vec(0..NAMES.len(), 0..8),
+        ) {
+            let mut request = OwnedRequest::new("GET", "/");
+            for (i, (name, value)) in headers.iter().enumerate() {
+                request = request.header(NAMES[*name], format!("{value} {i}"));
+            }
+            let list: Vec<&str> = list.iter().map(|&i| NAMES[i]).collect();
+            let list = list.join(";");
+            let parts = Parts {
+                method: "GET",
+                target: b"/",
+                signed_headers: &list,
+                payload_hash: b"UNSIGNED-PAYLOAD",
+                skip_signature: false,
+            };
+            let text = |headers: &ViewHeaders<'_, OwnedRequest>| {
+                let mut out = Vec::new();
+                let written = write(&mut out, &parts, headers, CanonicalRules::PARA);
+                written.map(|()| out).map_err(|e| e.to_string())
+            };
+            let scanned = text(&ViewHeaders::Scan(&request));
+            let sorted = text(&ViewHeaders::sorted(&request));
+            proptest::prop_assert_eq!(scanned, sorted, "{:?} for {}", request.headers, list);
+        }
+    }
+
+    /// Names that differ in case, and names that begin other names.
+    const NAMES: [&str; 8] = ["host", "Host", "x-a", "X-A", "x-a-b", "x-ab", "x-", "X-Amz-Date"];
 
     #[test]
     fn headers_are_trimmed_folded_and_joined() {

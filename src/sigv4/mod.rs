@@ -231,7 +231,7 @@ pub fn canonical_request<R: RequestView + ?Sized>(
         skip_signature: true,
     };
     let mut out = Vec::new();
-    let headers = canonical::ViewHeaders(request);
+    let headers = canonical::ViewHeaders::new(request, signed_headers);
     if redact {
         canonical::write(&mut out, &parts, &canonical::Redacted(headers), rules)?;
     } else {

@@ -4,7 +4,7 @@ use std::sync::RwLock;
 
 use sha2::{Digest, Sha256};
 
-use super::canonical::{self, CanonicalRules, HeaderSource, split_target};
+use super::canonical::{self, CanonicalRules, HeaderSource, ViewHeaders, cmp_lower, split_target};
 use super::encode::encode_to_string;
 use super::{
     ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD,
@@ -160,7 +160,6 @@ impl Signer {
             }
         }
         let extra = &own[..count];
-        let headers = WithExtra { request, extra, signer: self };
 
         // The Authorization value up to its signature; the signed header list
         // inside it is also what the canonical request names.
@@ -176,11 +175,13 @@ impl Signer {
         authorization.push_str(", SignedHeaders=");
         let list_start = authorization.len();
         self.push_signed_headers(&mut authorization, request, extra);
+        let list = &authorization[list_start..];
+        let headers = WithExtra { request: ViewHeaders::new(request, list), extra, signer: self };
 
         let parts = canonical::Parts {
             method: request.method(),
             target: request.target(),
-            signed_headers: &authorization[list_start..],
+            signed_headers: list,
             payload_hash: payload.as_bytes(),
             skip_signature: false,
         };
@@ -236,7 +237,8 @@ impl Signer {
         let mut target =
             self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
 
-        let headers = WithExtra { request, extra: &[], signer: self };
+        let request_headers = ViewHeaders::new(request, &signed_headers);
+        let headers = WithExtra { request: request_headers, extra: &[], signer: self };
         let parts = canonical::Parts {
             method: request.method(),
             target: target.as_bytes(),
@@ -416,15 +418,9 @@ fn declared_payload<R: RequestView + ?Sized>(request: &R) -> Option<&str> {
     std::str::from_utf8(crate::request::trim(value)).ok()
 }
 
-/// Header names compared as their lower-case forms.
-fn cmp_lower(a: &str, b: &str) -> std::cmp::Ordering {
-    let lower = |b: u8| b.to_ascii_lowercase();
-    a.bytes().map(lower).cmp(b.bytes().map(lower))
-}
-
 /// The request's headers (less those the signer replaces) and the signer's own.
 struct WithExtra<'a, R: ?Sized> {
-    request: &'a R,
+    request: ViewHeaders<'a, R>,
     extra: &'a [(&'a str, &'a [u8])],
     signer: &'a Signer,
 }
@@ -432,11 +428,7 @@ struct WithExtra<'a, R: ?Sized> {
 impl<R: RequestView + ?Sized> HeaderSource for WithExtra<'_, R> {
     fn each_value(&self, name: &str, mut f: impl FnMut(&[u8])) {
         if !self.signer.replaces(name) {
-            for (n, v) in self.request.headers() {
-                if n.eq_ignore_ascii_case(name) {
-                    f(v);
-                }
-            }
+            self.request.each_value(name, &mut f);
         }
         for (n, v) in self.extra {
             if *n == name {

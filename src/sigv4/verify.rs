@@ -377,7 +377,7 @@ impl<S: AppStore> Verifier<S> {
         }
         let parts = canonical_parts(request, signed, payload.as_bytes());
         let mut text = Vec::new();
-        let headers = Redacted(ViewHeaders(request));
+        let headers = Redacted(ViewHeaders::new(request, signed.signed_headers()));
         canonical::write(&mut text, &parts, &headers, self.config.rules).ok()?;
         let string_to_sign = super::string_to_sign(signed.date().as_str(), &signed.scope(), &text);
         let canonical_request = String::from_utf8_lossy(&text).into_owned();
@@ -408,7 +408,8 @@ fn canonical_digest<R: RequestView + ?Sized>(
 ) -> Result<[u8; 32], Error> {
     let mut hasher = Sha256::new();
     let parts = canonical_parts(request, signed, payload_hash);
-    canonical::write(&mut hasher, &parts, &ViewHeaders(request), rules)?;
+    let headers = ViewHeaders::new(request, parts.signed_headers);
+    canonical::write(&mut hasher, &parts, &headers, rules)?;
     Ok(hasher.finalize().into())
 }
 
