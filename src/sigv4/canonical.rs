@@ -391,15 +391,17 @@ fn write_header<S: Sink, H: HeaderSource>(
             w.byte(b',');
         }
         seen += 1;
-        if value.len() > MAX_HEADER_VALUE {
+        if problem.is_some() {
+            // The request is refused: nothing more is worth writing.
+        } else if value.len() > MAX_HEADER_VALUE {
             problem = Some(Malformed::TooLarge);
         } else if is_plain_value(value) {
             w.bytes(value);
-            return;
         } else if !value.is_ascii() && std::str::from_utf8(value).is_err() {
             problem = Some(Malformed::NotUtf8);
+        } else {
+            put_trimmed(w, value);
         }
-        put_trimmed(w, value);
     });
 
     if let Some(problem) = problem {
