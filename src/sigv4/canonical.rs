@@ -76,7 +76,8 @@ impl<'r, R: RequestView + ?Sized> ViewHeaders<'r, R> {
 
     fn sorted(request: &'r R) -> Self {
         let mut sorted: Vec<_> = request.headers().collect();
-        sorted.sort_by(|a, b| cmp_lower(a.0, b.0)); // stable
+        // `sort_by` is stable: within a name, the values keep their order.
+        sorted.sort_by(|a, b| cmp_lower(a.0, b.0));
         ViewHeaders::Sorted(sorted)
     }
 }
