@@ -396,7 +396,7 @@ impl Signer {
     }
 
     /// `use_key` applied to the signing key of `amz_date`'s day, derived once a day.
-    fn with_signing_key<T>(&self, amz_date: &AmzDate, use_key: impl Fn(&SigningKey) -> T) -> T {
+    fn with_signing_key<T>(&self, amz_date: &AmzDate, use_key: impl FnOnce(&SigningKey) -> T) -> T {
         let date = amz_date.date_number();
         {
             let cached = self.cached.read().unwrap_or_else(|poisoned| poisoned.into_inner());
