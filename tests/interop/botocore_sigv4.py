@@ -1,4 +1,5 @@
-"""botocore's own SigV4 signer (SigV4Auth + AWSRequest) against the example server.
+"""botocore's own SigV4 signers (SigV4Auth, and SigV4QueryAuth for presigned URLs) against
+the example server.
 
 The requests are signed exactly as botocore signs for an AWS service (service
 `para`, region `us-east-1`) and sent with `requests`. Query strings are put in
@@ -11,7 +12,7 @@ import uuid
 from urllib.parse import quote
 
 import requests
-from botocore.auth import SigV4Auth
+from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -179,6 +180,37 @@ def wrong_secret():
     request = AWSRequest(method="GET", url=ENDPOINT + "/v1/_me")
     SigV4Auth(Credentials(ACCESS_KEY, WRONG_SECRET), "para", "us-east-1").add_auth(request)
     expect_answer(send(request.prepare()), 401, code=401)
+
+
+def presigned(target, expires=300):
+    """ENDPOINT + target presigned by botocore's SigV4QueryAuth, as a URL."""
+    request = AWSRequest(method="GET", url=ENDPOINT + target)
+    SigV4QueryAuth(CREDENTIALS, "para", "us-east-1", expires=expires).add_auth(request)
+    return request.prepare().url
+
+
+@scenario
+def presigned_get():
+    """botocore: a URL presigned by SigV4QueryAuth, with a query of its own, answers the app"""
+    url = presigned("/v1/_me?extra=a%20b&tag=b&tag=a")
+    expect("X-Amz-Signature=" in url, f"not presigned: {url}")
+    expect_answer(requests.get(url, timeout=10), 200, type="app", id=ACCESS_KEY)
+
+
+@scenario
+def presigned_tampered():
+    """botocore: a presigned URL whose own query was changed is refused with 401"""
+    url = presigned("/v1/_me?limit=5").replace("limit=5", "limit=6")
+    expect_answer(requests.get(url, timeout=10), 401, code=401)
+
+
+@scenario
+def presigned_longer_expiry():
+    """botocore: a presigned URL whose X-Amz-Expires was raised is refused with 401"""
+    url = presigned("/v1/_me", expires=60)
+    expect("X-Amz-Expires=60&" in url, f"no expiry in {url}")
+    url = url.replace("X-Amz-Expires=60&", "X-Amz-Expires=600&")
+    expect_answer(requests.get(url, timeout=10), 401, code=401)
 
 
 def note_params_with_spaces():

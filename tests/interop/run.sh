@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Interop: real clients (Para's Python client, botocore, Node's aws4, jsrsasign)
-# over real TCP against the example server. Builds the server, installs the
-# clients under target/interop, starts the server on a free 127.0.0.1 port,
-# runs every script and ends with "N passed, N failed" (one per scenario).
+# Interop: real clients (Para's Python client, botocore, Node's aws4 and
+# @smithy/signature-v4, jsrsasign) over real TCP against the example server.
+# Builds the server, installs the clients under target/interop, starts the
+# server on a free 127.0.0.1 port, runs every script and ends with
+# "N passed, N failed" (one per scenario).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=tests/interop
@@ -87,6 +88,7 @@ run() {
     failed=$((failed + f))
 }
 run "aws4 (Node)" node aws4_sigv4.js
+run "@smithy/signature-v4 (Node)" node smithy_sigv4.js
 run "super tokens by jsrsasign (Node)" node supertoken_jsrsasign.js
 run "botocore (Python)" "$PWD/$work/venv/bin/python" botocore_sigv4.py
 run "paraclient (Python)" "$PWD/$work/venv/bin/python" paraclient_app.py
