@@ -5,6 +5,10 @@
 //! in arrival order with repeats, and the body or what is known of it. It is
 //! implemented for [`http::Request`], [`http::request::Parts`] and the plain
 //! [`OwnedRequest`], which can also be read from raw HTTP/1.1 text.
+//!
+//! An [`http`] request without a `Host` header, as HTTP/2 delivers it or as
+//! a client builds one for an absolute URI, is read with `host` taken from
+//! its URI's authority.
 
 use crate::error::{Error, Malformed};
 
@@ -58,6 +62,45 @@ fn uri_target(uri: &http::Uri) -> &[u8] {
     uri.path_and_query().map_or(b"/", |pq| pq.as_str().as_bytes())
 }
 
+/// The headers of an [`http`] request, with `host` taken from the URI when
+/// there is no `Host` header and the URI has an authority.
+///
+/// That is the case of an HTTP/2 request, whose authority travels in the URI
+/// (`:authority`), and of a request about to be sent to an absolute URI, to
+/// which the client adds `Host` itself. The value is the authority's host,
+/// and its port unless it is the scheme's default (`https` 443, `http` 80),
+/// as clients write it: botocore and aws-sigv4 sign the same value.
+fn http_headers<'a>(
+    uri: &'a http::Uri,
+    headers: &'a http::HeaderMap,
+) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+    let from_uri = match uri.authority() {
+        Some(authority) if !headers.contains_key(http::header::HOST) => {
+            Some(("host", host_of(uri, authority).as_bytes()))
+        }
+        _ => None,
+    };
+    headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).chain(from_uri)
+}
+
+/// `host[:port]` of `authority`, without user information or a default port.
+fn host_of<'a>(uri: &http::Uri, authority: &'a http::uri::Authority) -> &'a str {
+    let text = authority.as_str();
+    let host_port = text.rsplit_once('@').map_or(text, |(_, rest)| rest);
+    let default = match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    };
+    match authority.port_u16() {
+        // The port is the text after the last `:`, an IPv6 host's included.
+        Some(port) if Some(port) == default => {
+            host_port.rsplit_once(':').map_or(host_port, |(host, _)| host)
+        }
+        _ => host_port,
+    }
+}
+
 impl<B: AsRef<[u8]>> RequestView for http::Request<B> {
     fn method(&self) -> &str {
         self.method().as_str()
@@ -66,7 +109,7 @@ impl<B: AsRef<[u8]>> RequestView for http::Request<B> {
         uri_target(self.uri())
     }
     fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+        http_headers(self.uri(), self.headers())
     }
     fn body(&self) -> Body<'_> {
         Body::Bytes(self.body().as_ref())
@@ -81,7 +124,7 @@ impl RequestView for http::request::Parts {
         uri_target(&self.uri)
     }
     fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+        http_headers(&self.uri, &self.headers)
     }
     fn body(&self) -> Body<'_> {
         Body::Unknown

@@ -26,7 +26,8 @@ pub struct SignOptions {
     pub unsigned_payload: bool,
     /// A session token, sent and signed as `X-Amz-Security-Token`.
     pub session_token: Option<String>,
-    /// Lower-case names of headers to leave unsigned (e.g. `user-agent`).
+    /// Names of headers to leave unsigned, in any case (e.g. `user-agent`);
+    /// never `host`, which every verifier requires signed.
     pub unsigned_headers: Vec<String>,
 }
 
@@ -131,10 +132,14 @@ impl Signer {
     /// request is signed (but `authorization` and those in
     /// [`SignOptions::unsigned_headers`]), plus `x-amz-date`.
     ///
+    /// An [`http::Request`] without a `Host` header signs the host of its
+    /// URI's authority, as the client that sends it will write it.
+    ///
     /// # Errors
     /// [`Error::Config`] when the body is unknown and no payload hash was
-    /// declared; [`Error::Malformed`] when the target or a header cannot be
-    /// canonicalised.
+    /// declared, or the request has no host (or
+    /// [`SignOptions::unsigned_headers`] names it); [`Error::Malformed`] when
+    /// the target or a header cannot be canonicalised.
     pub fn sign<R: RequestView + ?Sized>(
         &self,
         request: &R,
@@ -176,6 +181,7 @@ impl Signer {
         let list_start = authorization.len();
         self.push_signed_headers(&mut authorization, request, extra);
         let list = &authorization[list_start..];
+        require_host(list)?;
         let headers = WithExtra { request: ViewHeaders::new(request, list), extra, signer: self };
 
         let parts = canonical::Parts {
@@ -217,7 +223,7 @@ impl Signer {
     ///
     /// # Errors
     /// [`Error::Config`] for `expires_secs` outside 1 to 604800, a request
-    /// without `host`, or a target that is not UTF-8; [`Error::Malformed`] when
+    /// without `host` (or with `host` among the unsigned headers), or a target that is not UTF-8; [`Error::Malformed`] when
     /// the target cannot be canonicalised.
     pub fn presign<R: RequestView + ?Sized>(
         &self,
@@ -228,12 +234,10 @@ impl Signer {
         if !(1..=MAX_PRESIGN_EXPIRES).contains(&expires_secs) {
             return Err(Error::Config("presigned expiry must be 1 to 604800 seconds"));
         }
-        if !request.headers().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-            return Err(Error::Config("a presigned request needs a host header"));
-        }
+        let signed_headers = self.signed_header_list(request, &[]);
+        require_host(&signed_headers)?;
         let amz_date = now.to_amz_date()?;
         let payload = self.payload_hash(request, None)?;
-        let signed_headers = self.signed_header_list(request, &[]);
         let mut target =
             self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
 
@@ -408,6 +412,15 @@ impl Signer {
         let out = use_key(&key);
         *self.cached.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((date, key));
         out
+    }
+}
+
+/// Refuse to sign without `host`: every verifier requires it to be signed.
+fn require_host(signed_headers: &str) -> Result<(), Error> {
+    if canonical::header_names(signed_headers).any(|name| name == "host") {
+        Ok(())
+    } else {
+        Err(Error::Config("a request to sign needs a host header, and host is always signed"))
     }
 }
 
