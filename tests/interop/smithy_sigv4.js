@@ -3,6 +3,7 @@
 // header form and presigned, and sent by the SDK's own NodeHttpHandler, so the
 // wire bytes are the ones an SDK client sends.
 'use strict'
+const http2 = require('http2')
 const { SignatureV4 } = require('@smithy/signature-v4')
 const { Hash } = require('@smithy/hash-node')
 const { HttpRequest } = require('@smithy/protocol-http')
@@ -51,6 +52,35 @@ async function send (req) {
   let body = text
   try { body = text ? JSON.parse(text) : null } catch (_) {}
   return { status: response.statusCode, body, text }
+}
+
+// Send over HTTP/2 without TLS (prior knowledge): the host travels only as
+// `:authority`, with no `host` header, as every HTTP/2 client sends it.
+function sendHttp2 (req) {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(endpoint.origin)
+    session.on('error', reject)
+    const query = new URLSearchParams(req.query).toString().replace(/\+/g, '%20')
+    const headers = { ':method': req.method, ':path': req.path + (query ? `?${query}` : '') }
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (name === 'host') headers[':authority'] = value
+      else headers[name] = value
+    }
+    const stream = session.request(headers)
+    const chunks = []
+    let status
+    stream.on('response', (h) => { status = h[':status'] })
+    stream.on('data', (c) => chunks.push(c))
+    stream.on('end', () => {
+      session.close()
+      const text = Buffer.concat(chunks).toString('utf8')
+      let body = text
+      try { body = text ? JSON.parse(text) : null } catch (_) {}
+      resolve({ status, body, text })
+    })
+    stream.on('error', reject)
+    stream.end(req.body)
+  })
 }
 
 const signed = (req, options = {}, secret) => signer(secret).sign(req, options)
@@ -109,6 +139,19 @@ async function main () {
     const url = await presigned(request('GET', '/v1/_me', { query: { limit: '5' } }), { expiresIn: 300 })
     url.query.limit = '6'
     expectAnswer(await send(url), 401, { code: 401 })
+  })
+
+  await scenario('smithy: over HTTP/2 (:authority, no host header), GET and POST are verified', async () => {
+    const me = await signed(request('GET', '/v1/_me', { query: { q: 'a b' } }))
+    expectAnswer(await sendHttp2(me), 200, { type: 'app', id: accessKey })
+    const post = await signed(request('POST', '/v1/smithynotes', { body: { text: 'über h2' } }))
+    expectAnswer(await sendHttp2(post), 200, { type: 'smithynotes', text: 'über h2' })
+  })
+
+  await scenario('smithy: over HTTP/2, a request signed for another host is refused with 401', async () => {
+    const req = await signed(request('GET', '/v1/_me', { headers: { host: 'elsewhere.example' } }))
+    req.headers.host = endpoint.host
+    expectAnswer(await sendHttp2(req), 401, { code: 401 })
   })
 
   await scenario('smithy: a header-signed request 20 minutes old is refused with 401', async () => {
