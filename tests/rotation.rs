@@ -99,6 +99,32 @@ fn http_request_and_parts_are_views_too() {
     let verified = block_on_ready(verifier.verify(&parts, NOW)).unwrap();
     let PayloadCheck::Pending(hash) = verified.payload() else { panic!("pending expected") };
     assert_eq!(hex::encode(hash), hex_sha256(&body));
+
+    // The body read afterwards is checked against it.
+    verified.payload().check_body(&body).unwrap();
+    let other = verified.payload().check_body(b"{\"a\":2}").unwrap_err();
+    assert_eq!(other.reason(), Reason::BodyMismatch);
+    let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(b"").into();
+    assert_eq!(
+        verified.payload().check_body_sha256(&digest).unwrap_err().reason(),
+        Reason::BodyMismatch
+    );
+    // Nothing is left to check once the body was verified with the request.
+    PayloadCheck::Verified.check_body(b"anything").unwrap();
+}
+
+#[test]
+fn a_head_without_a_declared_hash_is_taken_to_have_an_empty_body() {
+    let verifier = setup();
+    let signer = Signer::new(key(), SecretKey::new("old-secret").unwrap());
+    let mut request =
+        http::Request::post("http://localhost:8080/v1/posts").body(b"{\"a\":1}".to_vec()).unwrap();
+    signer.sign_request(&mut request, NOW).unwrap();
+    let (parts, _) = request.into_parts();
+    // The signature covers the body's hash, which the head alone cannot
+    // tell: without `x-amz-content-sha256` an empty body is assumed.
+    let error = block_on_ready(verifier.verify(&parts, NOW)).unwrap_err();
+    assert_eq!(error.reason(), Reason::SignatureMismatch, "{error}");
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

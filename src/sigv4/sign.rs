@@ -223,8 +223,9 @@ impl Signer {
     ///
     /// # Errors
     /// [`Error::Config`] for `expires_secs` outside 1 to 604800, a request
-    /// without `host` (or with `host` among the unsigned headers), or a target that is not UTF-8; [`Error::Malformed`] when
-    /// the target cannot be canonicalised.
+    /// without `host` (or with `host` among the unsigned headers), or a
+    /// target that is not UTF-8; [`Error::Malformed`] when the target cannot
+    /// be canonicalised.
     pub fn presign<R: RequestView + ?Sized>(
         &self,
         request: &R,

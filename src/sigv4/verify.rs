@@ -79,6 +79,37 @@ pub enum PayloadCheck {
     Pending([u8; 32]),
 }
 
+impl PayloadCheck {
+    /// Check `body`, read after the request was verified, against the hash
+    /// the signature covers: [`Error::BodyMismatch`] when it is another body.
+    ///
+    /// Only [`PayloadCheck::Pending`] has something left to check; the
+    /// others return `Ok` (the body was checked, or it is unsigned by choice).
+    ///
+    /// # Errors
+    /// [`Error::BodyMismatch`].
+    pub fn check_body(&self, body: &[u8]) -> Result<(), Error> {
+        match self {
+            PayloadCheck::Pending(_) => self.check_body_sha256(&Sha256::digest(body).into()),
+            PayloadCheck::Verified | PayloadCheck::Unsigned => Ok(()),
+        }
+    }
+
+    /// As [`PayloadCheck::check_body`], given the body's SHA-256, for a body
+    /// hashed while it streams.
+    ///
+    /// # Errors
+    /// [`Error::BodyMismatch`].
+    pub fn check_body_sha256(&self, body_sha256: &[u8; 32]) -> Result<(), Error> {
+        match self {
+            PayloadCheck::Pending(signed) if !equal_in_constant_time(signed, body_sha256) => {
+                Err(Error::BodyMismatch)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A request whose signature was verified. Only a [`Verifier`] builds one.
 #[derive(Debug, Clone)]
 pub struct VerifiedRequest {
