@@ -250,12 +250,17 @@ fn upper_hex(b: u8) -> Option<u8> {
     }
 }
 
-/// Encode `bytes` strictly (every byte but the unreserved set) into a string.
-pub(crate) fn encode_to_string(bytes: &[u8]) -> String {
-    let mut out = Vec::with_capacity(bytes.len());
-    Buffered::new(&mut out).encode_all(bytes, false);
-    // Only ASCII was written: cannot fail.
-    String::from_utf8(out).unwrap_or_default()
+/// Append `bytes` to `out`, encoded strictly (every byte but the unreserved set).
+pub(crate) fn push_encoded(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        if is_unreserved(b) {
+            out.push(char::from(b));
+        } else {
+            for digit in [b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]] {
+                out.push(char::from(digit));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -339,6 +344,8 @@ mod tests {
             assert_eq!(scan_piece(raw), Err(Malformed::PercentEscape), "{raw:?}");
         }
         assert_eq!(scan_piece(b"a=b"), Ok(Scanned { eq: 1, canonical: true }));
-        assert_eq!(encode_to_string(b"app:x/y"), "app%3Ax%2Fy");
+        let mut out = String::from("a=");
+        push_encoded(&mut out, "app:x/y é".as_bytes());
+        assert_eq!(out, "a=app%3Ax%2Fy%20%C3%A9");
     }
 }

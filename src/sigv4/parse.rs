@@ -243,7 +243,7 @@ impl<'a> SignedRequest<'a> {
 }
 
 /// The presigned query parameters, in the order `from_query` reads them.
-const PRESIGN_PARAMS: [&str; 6] = [
+pub(crate) const PRESIGN_PARAMS: [&str; 6] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
