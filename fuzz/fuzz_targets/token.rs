@@ -9,7 +9,9 @@ use para_auth::{AccessKey, AppId, SecretKey, Timestamp, block_on_ready};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(app_id) = AppId::new("myapp") else { return };
-    let (Ok(secret), Ok(user)) = (SecretKey::new("s".repeat(56)), UserRecord::new(app_id.clone(), "1")) else {
+    let (Ok(secret), Ok(user)) =
+        (SecretKey::new("s".repeat(56)), UserRecord::new(app_id.clone(), "1"))
+    else {
         return;
     };
     let apps = MemoryAppStore::new();
@@ -18,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
     users.insert(user);
     let tokens = Tokens::new(apps, users);
     let text = String::from_utf8_lossy(data);
-    let _ = block_on_ready(tokens.verify(&text, Some(&app_id), Timestamp::from_unix(1_704_164_645)));
+    let _ =
+        block_on_ready(tokens.verify(&text, Some(&app_id), Timestamp::from_unix(1_704_164_645)));
     let _ = para_auth::jwt::dangerous::claims_unverified(&text);
 });
