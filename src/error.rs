@@ -279,6 +279,10 @@ pub enum Malformed {
     /// Raw HTTP text that cannot be read as a request.
     #[error("not an HTTP/1.1 request")]
     Http,
+    /// An absolute-form target whose host is not the one the `Host` header
+    /// names, or a request with more than one `Host` header.
+    #[error("the target and the Host header name different hosts")]
+    HostMismatch,
     /// A token that is not three base64url segments with a JSON header, or
     /// whose header asks for an extension (`crit`) we do not know.
     #[error("not a compact JWS token")]

@@ -175,9 +175,18 @@ impl OwnedRequest {
     /// with a space or tab continues the previous value (obsolete folding),
     /// joined by one space. Everything after the first empty line is the body.
     ///
+    /// A target in absolute form (`http://host/path?query`), as a client sends
+    /// it to a proxy, is read as the request it names: the target becomes the
+    /// path (`/` when there is none) and query, and the request's host is the
+    /// target's, as RFC 9112 has it. A `Host` header is then optional, but
+    /// when there is one it must name the same host; it is kept as sent.
+    ///
     /// # Errors
     /// [`Malformed::Http`] when there is no request line or a header line has
-    /// no `:`; [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes.
+    /// no `:`; [`Malformed::Target`] for an absolute-form target whose
+    /// authority cannot be read; [`Malformed::HostMismatch`] when its host is
+    /// not the `Host` header's, or there are several `Host` headers;
+    /// [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes.
     pub fn parse_http1(raw: &[u8]) -> Result<Self, Error> {
         if raw.len() > MAX_RAW_REQUEST {
             return Err(Malformed::TooLarge.into());
@@ -190,9 +199,59 @@ impl OwnedRequest {
         for line in lines.filter(|l| !l.is_empty()) {
             add_header_line(&mut request.headers, line)?;
         }
+        if let Some((host, origin)) = absolute_form(&request.target)? {
+            let mut hosts = request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("host"));
+            match (hosts.next(), hosts.next()) {
+                (None, _) => request.headers.push(("Host".to_owned(), host.into_bytes())),
+                (Some((_, value)), None) if same_host(&request.target, value, &host) => {}
+                _ => return Err(Malformed::HostMismatch.into()),
+            }
+            request.target = origin;
+        }
         request.body = body.to_vec();
         Ok(request)
     }
+}
+
+/// The host and the origin-form target of an absolute-form target, or `None`
+/// for any other form.
+fn absolute_form(target: &[u8]) -> Result<Option<(String, Vec<u8>)>, Malformed> {
+    let Some(at) = memchr::memmem::find(target, b"://") else { return Ok(None) };
+    let scheme = &target[..at];
+    let is_scheme = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !is_scheme {
+        return Ok(None);
+    }
+    let rest = &target[at + 3..];
+    let end = rest.iter().position(|&b| b == b'/' || b == b'?').unwrap_or(rest.len());
+    let (authority, origin) = rest.split_at(end);
+    let host = uri_host(scheme, authority).ok_or(Malformed::Target)?;
+    let mut path = Vec::with_capacity(origin.len() + 1);
+    if !origin.starts_with(b"/") {
+        path.push(b'/');
+    }
+    path.extend_from_slice(origin);
+    Ok(Some((host, path)))
+}
+
+/// `host[:port]` of `authority` under `scheme`, as [`host_of`] writes it;
+/// `None` when it is not a host and an optional numeric port.
+fn uri_host(scheme: &[u8], authority: &[u8]) -> Option<String> {
+    let uri = http::Uri::builder().scheme(scheme).authority(authority).path_and_query("/");
+    let uri = uri.build().ok()?;
+    let authority = uri.authority()?;
+    let host_port = host_of(&uri, authority);
+    // `http` reads `host:port` with a port that is not a number as having none.
+    let port_unread = authority.port().is_none() && host_port != authority.host();
+    (!port_unread).then(|| host_port.to_owned())
+}
+
+/// Whether the `Host` value names `host`, in any case and with or without
+/// the default port of the scheme of `target`.
+fn same_host(target: &[u8], value: &[u8], host: &str) -> bool {
+    let scheme = target.split(|&b| b == b':').next().unwrap_or_default();
+    uri_host(scheme, trim(value)).is_some_and(|named| named.eq_ignore_ascii_case(host))
 }
 
 /// Split raw text at the first empty line.
