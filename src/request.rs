@@ -199,11 +199,11 @@ impl OwnedRequest {
         for line in lines.filter(|l| !l.is_empty()) {
             add_header_line(&mut request.headers, line)?;
         }
-        if let Some((host, origin)) = absolute_form(&request.target)? {
+        if let Some(Absolute { scheme, host, origin }) = absolute_form(&request.target)? {
             let mut hosts = request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("host"));
             match (hosts.next(), hosts.next()) {
                 (None, _) => request.headers.push(("Host".to_owned(), host.into_bytes())),
-                (Some((_, value)), None) if same_host(&request.target, value, &host) => {}
+                (Some((_, value)), None) if same_host(scheme, value, &host) => {}
                 _ => return Err(Malformed::HostMismatch.into()),
             }
             request.target = origin;
@@ -213,9 +213,17 @@ impl OwnedRequest {
     }
 }
 
-/// The host and the origin-form target of an absolute-form target, or `None`
-/// for any other form.
-fn absolute_form(target: &[u8]) -> Result<Option<(String, Vec<u8>)>, Malformed> {
+/// What an absolute-form target names.
+struct Absolute<'t> {
+    scheme: &'t [u8],
+    /// `host[:port]`, as [`host_of`] writes it.
+    host: String,
+    /// The path (`/` when there is none) and query.
+    origin: Vec<u8>,
+}
+
+/// What `target` names when it is in absolute form, or `None` for any other form.
+fn absolute_form(target: &[u8]) -> Result<Option<Absolute<'_>>, Malformed> {
     let Some(at) = memchr::memmem::find(target, b"://") else { return Ok(None) };
     let scheme = &target[..at];
     let is_scheme = scheme.first().is_some_and(u8::is_ascii_alphabetic)
@@ -232,7 +240,7 @@ fn absolute_form(target: &[u8]) -> Result<Option<(String, Vec<u8>)>, Malformed> 
         path.push(b'/');
     }
     path.extend_from_slice(origin);
-    Ok(Some((host, path)))
+    Ok(Some(Absolute { scheme, host, origin: path }))
 }
 
 /// `host[:port]` of `authority` under `scheme`, as [`host_of`] writes it;
@@ -248,9 +256,8 @@ fn uri_host(scheme: &[u8], authority: &[u8]) -> Option<String> {
 }
 
 /// Whether the `Host` value names `host`, in any case and with or without
-/// the default port of the scheme of `target`.
-fn same_host(target: &[u8], value: &[u8], host: &str) -> bool {
-    let scheme = target.split(|&b| b == b':').next().unwrap_or_default();
+/// the default port of `scheme`.
+fn same_host(scheme: &[u8], value: &[u8], host: &str) -> bool {
     uri_host(scheme, trim(value)).is_some_and(|named| named.eq_ignore_ascii_case(host))
 }
 
