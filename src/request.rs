@@ -175,18 +175,13 @@ impl OwnedRequest {
     /// with a space or tab continues the previous value (obsolete folding),
     /// joined by one space. Everything after the first empty line is the body.
     ///
-    /// A target in absolute form (`http://host/path?query`), as a client sends
-    /// it to a proxy, is read as the request it names: the target becomes the
-    /// path (`/` when there is none) and query, and the request's host is the
-    /// target's, as RFC 9112 has it. A `Host` header is then optional, but
-    /// when there is one it must name the same host; it is kept as sent.
+    /// A target in absolute form is read as the request it names
+    /// ([`OwnedRequest::into_origin_form`]).
     ///
     /// # Errors
     /// [`Malformed::Http`] when there is no request line or a header line has
-    /// no `:`; [`Malformed::Target`] for an absolute-form target whose
-    /// authority cannot be read; [`Malformed::HostMismatch`] when its host is
-    /// not the `Host` header's, or there are several `Host` headers;
-    /// [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes.
+    /// no `:`; [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes; those
+    /// of [`OwnedRequest::into_origin_form`].
     pub fn parse_http1(raw: &[u8]) -> Result<Self, Error> {
         if raw.len() > MAX_RAW_REQUEST {
             return Err(Malformed::TooLarge.into());
@@ -199,17 +194,38 @@ impl OwnedRequest {
         for line in lines.filter(|l| !l.is_empty()) {
             add_header_line(&mut request.headers, line)?;
         }
-        if let Some(Absolute { scheme, host, origin }) = absolute_form(&request.target)? {
-            let mut hosts = request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("host"));
-            match (hosts.next(), hosts.next()) {
-                (None, _) => request.headers.push(("Host".to_owned(), host.into_bytes())),
-                (Some((_, value)), None) if same_host(scheme, value, &host) => {}
-                _ => return Err(Malformed::HostMismatch.into()),
-            }
-            request.target = origin;
-        }
         request.body = body.to_vec();
-        Ok(request)
+        request.into_origin_form()
+    }
+
+    /// The request a target in absolute form names: `GET http://host/path?q`,
+    /// as a client sends it to a proxy, becomes `GET /path?q` to `host`.
+    ///
+    /// The target becomes the path (`/` when there is none) and query, and
+    /// the request's host is the target's, as RFC 9112 has it, written as a
+    /// client writes `Host` (no user information, no default port). A `Host`
+    /// header is then optional; when there is one it must name the same host
+    /// (in any case, with or without the default port), and it is kept as
+    /// sent, since that is what the client signed. A request whose target is
+    /// in any other form is returned as it is.
+    ///
+    /// # Errors
+    /// [`Malformed::Target`] when the target's authority cannot be read;
+    /// [`Malformed::HostMismatch`] when its host is not the `Host` header's,
+    /// or there are several `Host` headers: a request signed for one host
+    /// must not be taken for a request to another.
+    pub fn into_origin_form(mut self) -> Result<Self, Error> {
+        let Some(Absolute { scheme, host, origin }) = absolute_form(&self.target)? else {
+            return Ok(self);
+        };
+        let mut hosts = self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("host"));
+        match (hosts.next(), hosts.next()) {
+            (None, _) => self.headers.push(("Host".to_owned(), host.into_bytes())),
+            (Some((_, value)), None) if same_host(scheme, value, &host) => {}
+            _ => return Err(Malformed::HostMismatch.into()),
+        }
+        self.target = origin;
+        Ok(self)
     }
 }
 

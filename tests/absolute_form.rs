@@ -183,3 +183,17 @@ fn a_changed_absolute_target_fails_to_verify() {
     let request = OwnedRequest::parse_http1(text.as_bytes()).unwrap();
     assert_eq!(verify(&request).unwrap_err().reason().as_str(), "signature_mismatch");
 }
+
+#[test]
+fn a_request_built_by_hand_is_put_in_origin_form_the_same_way() {
+    let absolute = OwnedRequest::new("GET", "https://example.com:443/v1/_me?a=1");
+    let request = absolute.into_origin_form().unwrap();
+    assert_eq!(request.target, b"/v1/_me?a=1");
+    assert_eq!(request.headers, [("Host".to_owned(), b"example.com".to_vec())]);
+
+    let origin = OwnedRequest::new("GET", "/v1/_me").header("Host", "example.com");
+    assert_eq!(origin.clone().into_origin_form().unwrap(), origin);
+
+    let other = OwnedRequest::new("GET", "http://example.com/").header("Host", "example.org");
+    assert!(matches!(other.into_origin_form(), Err(Error::Malformed(Malformed::HostMismatch))));
+}

@@ -19,6 +19,11 @@ fn sigv4_vectors_all_pass() {
 }
 
 #[test]
+fn sigv4_vectors_sent_to_a_proxy_all_pass() {
+    run("tests/vectors/proxy.jsonl");
+}
+
+#[test]
 fn jwt_vectors_all_pass() {
     run("tests/vectors/jwt.jsonl");
 }
