@@ -150,12 +150,10 @@ fn sigv4_verify(v: &Value) -> Result<(), String> {
     let store = MemoryAppStore::new();
     store.insert(AppRecord::new(key, secret));
     let verifier = Verifier::with_config(store, config);
-    let outcome = match request {
-        Ok(request) => block_on_ready(verifier.verify(&request, now(v)?)).map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let now = now(v)?;
+    let outcome = request.and_then(|request| block_on_ready(verifier.verify(&request, now)));
     let got = match outcome {
-        Ok(()) => "valid".to_owned(),
+        Ok(_) => "valid".to_owned(),
         Err(e) => format!("invalid:{} ({e})", e.reason()),
     };
     let expect = text(v, "expect")?;

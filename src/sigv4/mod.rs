@@ -125,18 +125,33 @@ pub struct Scope<'a> {
     pub service: &'a str,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    /// Date, region, service and `aws4_request`: the parts a `/` joins.
+    pub(crate) fn parts(&self) -> [&'a str; 4] {
+        [self.date, self.region, self.service, TERMINATOR]
+    }
+
+    /// `date/region/service/aws4_request`, a piece at a time.
+    fn each_piece(&self, mut put: impl FnMut(&'a str)) {
+        for (i, part) in self.parts().into_iter().enumerate() {
+            if i > 0 {
+                put("/");
+            }
+            put(part);
+        }
+    }
+
     /// Append `date/region/service/aws4_request` to `out`.
     pub(crate) fn push_to(&self, out: &mut String) {
-        for piece in [self.date, "/", self.region, "/", self.service, "/", TERMINATOR] {
-            out.push_str(piece);
-        }
+        self.each_piece(|piece| out.push_str(piece));
     }
 }
 
 impl std::fmt::Display for Scope<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.date, self.region, self.service, TERMINATOR)
+        let mut result = Ok(());
+        self.each_piece(|piece| result = result.and_then(|()| f.write_str(piece)));
+        result
     }
 }
 
@@ -187,13 +202,11 @@ impl Update for Vec<u8> {
 
 fn feed_string_to_sign(out: &mut impl Update, amz_date: &[u8], scope: &Scope<'_>, hash: &[u8; 32]) {
     let hex_hash = hex32(hash);
-    for piece in [ALGORITHM.as_bytes(), b"\n", amz_date, b"\n", scope.date.as_bytes()] {
+    for piece in [ALGORITHM.as_bytes(), b"\n", amz_date, b"\n"] {
         out.put(piece);
     }
-    for piece in [b"/", scope.region.as_bytes(), b"/", scope.service.as_bytes(), b"/"] {
-        out.put(piece);
-    }
-    for piece in [TERMINATOR.as_bytes(), b"\n", &hex_hash[..]] {
+    scope.each_piece(|piece| out.put(piece.as_bytes()));
+    for piece in [b"\n", &hex_hash[..]] {
         out.put(piece);
     }
 }

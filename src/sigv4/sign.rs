@@ -8,8 +8,7 @@ use super::canonical::{self, CanonicalRules, HeaderSource, ViewHeaders, cmp_lowe
 use super::encode::{decoded, push_encoded};
 use super::parse::PRESIGN_PARAMS;
 use super::{
-    ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, TERMINATOR,
-    UNSIGNED_PAYLOAD,
+    ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD,
 };
 use super::{PayloadHash, hex_str};
 use crate::error::Error;
@@ -300,7 +299,7 @@ impl Signer {
         target.push_str(ALGORITHM);
         target.push_str("&X-Amz-Credential=");
         push_encoded(&mut target, self.access_key.as_str().as_bytes());
-        for part in [amz_date.date(), &self.region, &self.service, TERMINATOR] {
+        for part in self.scope(amz_date).parts() {
             target.push_str("%2F");
             push_encoded(&mut target, part.as_bytes());
         }
