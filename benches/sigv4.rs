@@ -23,7 +23,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use para_auth::sigv4::{CanonicalRules, EMPTY_SHA256, Signature, Signer, Verifier, VerifierConfig};

@@ -25,7 +25,7 @@ mod parse;
 mod sign;
 mod verify;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -56,8 +56,17 @@ pub const MAX_PRESIGN_EXPIRES: u32 = 604_800;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The keyed HMAC state for one (secret, date, region, service): what signs.
+///
+/// It can sign anything for its day, so it is wiped when dropped: the state is
+/// two SHA-256 states, which sha2's `zeroize` feature wipes (the build fails
+/// without it).
 #[derive(Clone)]
 pub(crate) struct SigningKey(HmacSha256);
+
+const _: fn() = || {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<Sha256>();
+};
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
