@@ -49,18 +49,17 @@ pub(crate) trait HeaderSource {
 ///
 /// A scan of the request for each name costs the number of names times the
 /// number of headers, and a caller chooses both. So a long list of names is
-/// read from a copy of the headers sorted by name, made once.
+/// read from an index of the headers sorted by name, made once.
 pub(crate) enum ViewHeaders<'r, R: ?Sized> {
     /// A short list: the request is scanned for each name.
     Scan(&'r R),
-    /// A long one: the headers, sorted by lower-case name, in arrival
-    /// order within a name.
-    Sorted(Vec<(&'r str, &'r [u8])>),
+    /// A long one: the index.
+    Sorted(SortedHeaders<'r>),
 }
 
 /// The longest list of signed names read by scanning; requests usually sign
 /// two to six.
-const SCAN_NAMES: usize = 16;
+const SCAN_NAMES: usize = 8;
 
 impl<'r, R: RequestView + ?Sized> ViewHeaders<'r, R> {
     /// The headers of `request`, to be read for the names of `signed_headers`.
@@ -70,15 +69,65 @@ impl<'r, R: RequestView + ?Sized> ViewHeaders<'r, R> {
         if short || header_names(signed_headers).nth(SCAN_NAMES).is_none() {
             ViewHeaders::Scan(request)
         } else {
-            Self::sorted(request)
+            ViewHeaders::Sorted(SortedHeaders::new(request))
         }
     }
+}
 
-    fn sorted(request: &'r R) -> Self {
-        let mut sorted: Vec<_> = request.headers().collect();
+/// A request's headers by lower-case name, in arrival order within a name.
+///
+/// The names are lowered once, into one buffer, so that sorting and looking
+/// up compare plain bytes.
+pub(crate) struct SortedHeaders<'r> {
+    /// Every name in lower case, one after another.
+    names: Vec<u8>,
+    /// Where each name lies in `names`, and its value; sorted by name.
+    entries: Vec<(std::ops::Range<usize>, &'r [u8])>,
+    /// Where the last name looked up ends: names are looked up in ascending
+    /// order, so the next one is found by reading on from here.
+    cursor: std::cell::Cell<usize>,
+}
+
+impl<'r> SortedHeaders<'r> {
+    fn new<R: RequestView + ?Sized>(request: &'r R) -> Self {
+        let headers = request.headers();
+        // Room for every header, and for names of the usual length.
+        let (count, _) = headers.size_hint();
+        let mut names = Vec::with_capacity(24 * count);
+        let mut entries = Vec::with_capacity(count);
+        for (name, value) in headers {
+            let start = names.len();
+            names.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+            entries.push((start..names.len(), value));
+        }
         // `sort_by` is stable: within a name, the values keep their order.
-        sorted.sort_by(|a, b| cmp_lower(a.0, b.0));
-        ViewHeaders::Sorted(sorted)
+        entries.sort_by(|a, b| names[a.0.clone()].cmp(&names[b.0.clone()]));
+        SortedHeaders { names, entries, cursor: std::cell::Cell::new(0) }
+    }
+
+    fn each_value(&self, name: &str, f: impl FnMut(&[u8])) {
+        let lowered;
+        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            lowered = name.to_ascii_lowercase();
+            lowered.as_bytes()
+        } else {
+            name.as_bytes()
+        };
+        let key = |(range, _): &(std::ops::Range<usize>, _)| &self.names[range.clone()];
+        let entries = &self.entries[..];
+        // Every entry before the cursor is at most the last name looked up:
+        // when that is below `name`, `name` begins at the cursor or after it.
+        let from = self.cursor.get();
+        let start = if from == 0 || entries.get(from - 1).is_some_and(|e| key(e) < name) {
+            let after = entries.get(from..).unwrap_or_default();
+            from + after.iter().take_while(|e| key(e) < name).count()
+        } else {
+            entries.partition_point(|e| key(e) < name)
+        };
+        let same = entries.get(start..).unwrap_or_default();
+        let count = same.iter().take_while(|e| key(e) == name).count();
+        self.cursor.set(start + count);
+        same[..count].iter().map(|(_, value)| *value).for_each(f);
     }
 }
 
@@ -92,11 +141,7 @@ impl<R: RequestView + ?Sized> HeaderSource for ViewHeaders<'_, R> {
                     }
                 }
             }
-            ViewHeaders::Sorted(sorted) => {
-                let start = sorted.partition_point(|(n, _)| cmp_lower(n, name).is_lt());
-                let same = sorted[start..].iter().take_while(|(n, _)| n.eq_ignore_ascii_case(name));
-                same.for_each(|(_, v)| f(v));
-            }
+            ViewHeaders::Sorted(sorted) => sorted.each_value(name, f),
         }
     }
 }
@@ -548,7 +593,7 @@ mod tests {
                 written.map(|()| out).map_err(|e| e.to_string())
             };
             let scanned = text(&ViewHeaders::Scan(&request));
-            let sorted = text(&ViewHeaders::sorted(&request));
+            let sorted = text(&ViewHeaders::Sorted(SortedHeaders::new(&request)));
             proptest::prop_assert_eq!(scanned, sorted, "{:?} for {}", request.headers, list);
         }
     }
