@@ -72,7 +72,31 @@ impl<'r, R: RequestView + ?Sized> ViewHeaders<'r, R> {
             ViewHeaders::Sorted(SortedHeaders::new(request))
         }
     }
+
+    /// The headers of `request`, to be read for all their names (a signer's view).
+    pub(crate) fn all(request: &'r R) -> Self {
+        // Either way reads the same headers: the count may be a guess.
+        let (count, _) = request.headers().size_hint();
+        if count <= SCAN_NAMES {
+            ViewHeaders::Scan(request)
+        } else {
+            ViewHeaders::Sorted(SortedHeaders::new(request))
+        }
+    }
+
+    /// Every header's name: in arrival order when scanning, lower case and
+    /// sorted from the index.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        let (scan, sorted) = match self {
+            ViewHeaders::Scan(request) => (Some(request.headers().map(|(name, _)| name)), None),
+            ViewHeaders::Sorted(index) => (None, Some(index.entries.iter().map(|e| index.name(e)))),
+        };
+        scan.into_iter().flatten().chain(sorted.into_iter().flatten())
+    }
 }
+
+/// Where a header's lower-case name lies in [`SortedHeaders::names`], and its value.
+type Entry<'r> = (std::ops::Range<usize>, &'r [u8]);
 
 /// A request's headers by lower-case name, in arrival order within a name.
 ///
@@ -80,9 +104,9 @@ impl<'r, R: RequestView + ?Sized> ViewHeaders<'r, R> {
 /// up compare plain bytes.
 pub(crate) struct SortedHeaders<'r> {
     /// Every name in lower case, one after another.
-    names: Vec<u8>,
+    names: String,
     /// Where each name lies in `names`, and its value; sorted by name.
-    entries: Vec<(std::ops::Range<usize>, &'r [u8])>,
+    entries: Vec<Entry<'r>>,
     /// Where the last name looked up ends: names are looked up in ascending
     /// order, so the next one is found by reading on from here.
     cursor: std::cell::Cell<usize>,
@@ -93,16 +117,23 @@ impl<'r> SortedHeaders<'r> {
         let headers = request.headers();
         // Room for every header, and for names of the usual length.
         let (count, _) = headers.size_hint();
-        let mut names = Vec::with_capacity(24 * count);
+        let mut names = String::with_capacity(24 * count);
         let mut entries = Vec::with_capacity(count);
         for (name, value) in headers {
             let start = names.len();
-            names.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+            names.push_str(name);
+            names[start..].make_ascii_lowercase();
             entries.push((start..names.len(), value));
         }
         // `sort_by` is stable: within a name, the values keep their order.
-        entries.sort_by(|a, b| names[a.0.clone()].cmp(&names[b.0.clone()]));
+        let key = |(range, _): &Entry<'_>| names[range.clone()].as_bytes();
+        entries.sort_by(|a, b| key(a).cmp(key(b)));
         SortedHeaders { names, entries, cursor: std::cell::Cell::new(0) }
+    }
+
+    /// The lower-case name of `entry`.
+    fn name(&self, (range, _): &Entry<'_>) -> &str {
+        &self.names[range.clone()]
     }
 
     fn each_value(&self, name: &str, f: impl FnMut(&[u8])) {
@@ -113,7 +144,7 @@ impl<'r> SortedHeaders<'r> {
         } else {
             name.as_bytes()
         };
-        let key = |(range, _): &(std::ops::Range<usize>, _)| &self.names[range.clone()];
+        let key = |entry: &Entry<'_>| self.name(entry).as_bytes();
         let entries = &self.entries[..];
         // Every entry before the cursor is at most the last name looked up:
         // when that is below `name`, `name` begins at the cursor or after it.

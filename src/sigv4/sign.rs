@@ -181,10 +181,11 @@ impl Signer {
         self.scope(&amz_date).push_to(&mut authorization);
         authorization.push_str(", SignedHeaders=");
         let list_start = authorization.len();
-        self.push_signed_headers(&mut authorization, request, extra);
+        let view = ViewHeaders::all(request);
+        self.push_signed_headers(&mut authorization, &view, extra);
         let list = &authorization[list_start..];
         require_host(list)?;
-        let headers = WithExtra { request: ViewHeaders::new(request, list), extra, signer: self };
+        let headers = WithExtra { request: view, extra, signer: self };
 
         let parts = canonical::Parts {
             method: request.method(),
@@ -237,15 +238,16 @@ impl Signer {
         if !(1..=MAX_PRESIGN_EXPIRES).contains(&expires_secs) {
             return Err(Error::Config("presigned expiry must be 1 to 604800 seconds"));
         }
-        let signed_headers = self.signed_header_list(request, &[]);
+        let view = ViewHeaders::all(request);
+        let mut signed_headers = String::new();
+        self.push_signed_headers(&mut signed_headers, &view, &[]);
         require_host(&signed_headers)?;
         let amz_date = now.to_amz_date()?;
         let payload = self.payload_hash(request, None)?;
         let mut target =
             self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
 
-        let request_headers = ViewHeaders::new(request, &signed_headers);
-        let headers = WithExtra { request: request_headers, extra: &[], signer: self };
+        let headers = WithExtra { request: view, extra: &[], signer: self };
         let parts = canonical::Parts {
             method: request.method(),
             target: target.as_bytes(),
@@ -342,33 +344,20 @@ impl Signer {
             .ok_or(Error::Config("the body (or its SHA-256) is needed to sign"))
     }
 
-    /// Lower-case names of the request's headers and the extra ones, sorted, unique.
-    fn signed_header_list<R: RequestView + ?Sized>(
-        &self,
-        request: &R,
-        extra: &[(&str, &[u8])],
-    ) -> String {
-        let mut list = String::new();
-        self.push_signed_headers(&mut list, request, extra);
-        list
-    }
-
-    /// Append the signed header list (see [`Signer::signed_header_list`]) to `out`.
+    /// Append the signed header list to `out`: the lower-case names of the
+    /// request's headers (less those left unsigned) and the extra ones,
+    /// sorted, unique.
     fn push_signed_headers<R: RequestView + ?Sized>(
         &self,
         out: &mut String,
-        request: &R,
+        headers: &ViewHeaders<'_, R>,
         extra: &[(&str, &[u8])],
     ) {
         let unsigned = |n: &str| {
             self.replaces(n)
                 || self.options.unsigned_headers.iter().any(|u| u.eq_ignore_ascii_case(n))
         };
-        let signed = request
-            .headers()
-            .map(|(n, _)| n)
-            .filter(|n| !unsigned(n))
-            .chain(extra.iter().map(|(n, _)| *n));
+        let signed = headers.names().filter(|n| !unsigned(n)).chain(extra.iter().map(|(n, _)| *n));
         // Sorted in place; a request with a usual number of headers needs no heap.
         let mut inline = [""; 16];
         let mut spill = Vec::new();
@@ -386,7 +375,9 @@ impl Signer {
             count += 1;
         }
         let names = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
-        names.sort_unstable_by(|a, b| cmp_lower(a, b));
+        // The index gives its names sorted, and the extra ones follow: a
+        // stable sort merges the two runs rather than sorting afresh.
+        names.sort_by(|a, b| cmp_lower(a, b));
 
         let start = out.len();
         let mut previous: Option<&str> = None;
