@@ -83,19 +83,9 @@ impl<'r, R: RequestView + ?Sized> ViewHeaders<'r, R> {
             ViewHeaders::Sorted(SortedHeaders::new(request))
         }
     }
-
-    /// Every header's name: in arrival order when scanning, lower case and
-    /// sorted from the index.
-    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
-        let (scan, sorted) = match self {
-            ViewHeaders::Scan(request) => (Some(request.headers().map(|(name, _)| name)), None),
-            ViewHeaders::Sorted(index) => (None, Some(index.entries.iter().map(|e| index.name(e)))),
-        };
-        scan.into_iter().flatten().chain(sorted.into_iter().flatten())
-    }
 }
 
-/// Where a header's lower-case name lies in [`SortedHeaders::names`], and its value.
+/// Where a header's lower-case name lies in the index's buffer of names, and its value.
 type Entry<'r> = (std::ops::Range<usize>, &'r [u8]);
 
 /// A request's headers by lower-case name, in arrival order within a name.
@@ -112,7 +102,10 @@ pub(crate) struct SortedHeaders<'r> {
     cursor: std::cell::Cell<usize>,
 }
 
+// Both out of line, so the short lists' path (the usual one) stays small
+// enough to inline.
 impl<'r> SortedHeaders<'r> {
+    #[inline(never)]
     fn new<R: RequestView + ?Sized>(request: &'r R) -> Self {
         let headers = request.headers();
         // Room for every header, and for names of the usual length.
@@ -136,6 +129,12 @@ impl<'r> SortedHeaders<'r> {
         &self.names[range.clone()]
     }
 
+    /// Every header's lower-case name, sorted, repeats included.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|entry| self.name(entry))
+    }
+
+    #[inline(never)]
     fn each_value(&self, name: &str, f: impl FnMut(&[u8])) {
         let lowered;
         let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {

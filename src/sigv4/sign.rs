@@ -353,11 +353,26 @@ impl Signer {
         headers: &ViewHeaders<'_, R>,
         extra: &[(&str, &[u8])],
     ) {
+        match headers {
+            ViewHeaders::Scan(request) => {
+                self.push_names(out, request.headers().map(|(name, _)| name), extra);
+            }
+            ViewHeaders::Sorted(index) => self.push_names(out, index.names(), extra),
+        }
+    }
+
+    /// [`Signer::push_signed_headers`] for the request's header `names`.
+    fn push_names<'n>(
+        &self,
+        out: &mut String,
+        names: impl Iterator<Item = &'n str>,
+        extra: &[(&'n str, &[u8])],
+    ) {
         let unsigned = |n: &str| {
             self.replaces(n)
                 || self.options.unsigned_headers.iter().any(|u| u.eq_ignore_ascii_case(n))
         };
-        let signed = headers.names().filter(|n| !unsigned(n)).chain(extra.iter().map(|(n, _)| *n));
+        let signed = names.filter(|n| !unsigned(n)).chain(extra.iter().map(|(n, _)| *n));
         // Sorted in place; a request with a usual number of headers needs no heap.
         let mut inline = [""; 16];
         let mut spill = Vec::new();
@@ -374,10 +389,16 @@ impl Signer {
             }
             count += 1;
         }
-        let names = if spill.is_empty() { &mut inline[..count] } else { &mut spill[..] };
-        // The index gives its names sorted, and the extra ones follow: a
-        // stable sort merges the two runs rather than sorting afresh.
-        names.sort_by(|a, b| cmp_lower(a, b));
+        let names = if spill.is_empty() {
+            let names = &mut inline[..count];
+            names.sort_unstable_by(|a, b| cmp_lower(a, b));
+            names
+        } else {
+            // Long lists come from the index, sorted but for the extra names
+            // at the end: a stable sort merges the two runs, not sorting afresh.
+            spill.sort_by(|a, b| cmp_lower(a, b));
+            &mut spill[..]
+        };
 
         let start = out.len();
         let mut previous: Option<&str> = None;
