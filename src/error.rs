@@ -264,6 +264,11 @@ pub enum Malformed {
     /// A header value that must be text is not UTF-8.
     #[error("a header value is not UTF-8")]
     NotUtf8,
+    /// A header name that is empty or not an HTTP token (RFC 9110: letters,
+    /// digits and ``!#$%&'*+-.^_`|~``): no verifier can read it in a
+    /// signed-header list.
+    #[error("a header name is not an HTTP token")]
+    HeaderName,
     /// The request target is empty or does not start with `/`.
     #[error("request target is not a path")]
     Target,

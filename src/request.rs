@@ -180,7 +180,8 @@ impl OwnedRequest {
     ///
     /// # Errors
     /// [`Malformed::Http`] when there is no request line or a header line has
-    /// no `:`; [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes; those
+    /// no `:`; [`Malformed::HeaderName`] for a header name that is not an
+    /// HTTP token (`Bad Name:`, `Name :`); [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes; those
     /// of [`OwnedRequest::into_origin_form`].
     pub fn parse_http1(raw: &[u8]) -> Result<Self, Error> {
         if raw.len() > MAX_RAW_REQUEST {
@@ -308,12 +309,34 @@ fn add_header_line(headers: &mut Vec<(String, Vec<u8>)>, line: &[u8]) -> Result<
         return Ok(());
     }
     let colon = line.iter().position(|&b| b == b':').ok_or(Malformed::Http)?;
-    let name = std::str::from_utf8(&line[..colon]).map_err(|_| Malformed::Http)?;
-    if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
-        return Err(Malformed::Http.into());
+    let name = std::str::from_utf8(&line[..colon]).map_err(|_| Malformed::HeaderName)?;
+    if !is_token(name) {
+        return Err(Malformed::HeaderName.into());
     }
     headers.push((name.to_owned(), trim(&line[colon + 1..]).to_vec()));
     Ok(())
+}
+
+/// Whether `name` can be a header name: a non-empty HTTP token (RFC 9110).
+pub(crate) fn is_token(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_token_char)
+}
+
+/// Whether `b` may appear in an HTTP token (RFC 9110 `tchar`).
+pub(crate) fn is_token_char(b: u8) -> bool {
+    const TOKEN: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            table[b] = c.is_ascii_alphanumeric()
+                || matches!(c, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-')
+                || matches!(c, b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+            b += 1;
+        }
+        table
+    };
+    TOKEN[usize::from(b)]
 }
 
 pub(crate) fn trim(mut s: &[u8]) -> &[u8] {

@@ -3,9 +3,10 @@
 use std::cell::Cell;
 
 use para_auth::block_on_ready;
-use para_auth::sigv4::{Signer, Verifier, VerifierConfig};
+use para_auth::sigv4::{SignOptions, Signer, Verifier, VerifierConfig};
 use para_auth::store::{AppRecord, MemoryAppStore};
-use para_auth::{AccessKey, Body, OwnedRequest, Reason, RequestView, SecretKey, Timestamp};
+use para_auth::{AccessKey, Body, Error, Malformed, OwnedRequest, Reason, RequestView};
+use para_auth::{SecretKey, Timestamp};
 
 const SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
 const NOW: Timestamp = Timestamp::from_unix(1_704_164_645); // 20240102T030405Z
@@ -124,6 +125,46 @@ fn non_utf8_and_huge_headers() {
     let mut request = with_authorization(auth);
     request.target = format!("/v1/{}", "a".repeat(1 << 20)).into_bytes();
     assert_eq!(reason_of(&request), Reason::Malformed);
+}
+
+/// A header name must be an HTTP token (RFC 9110), or no signed-header list
+/// can name it: the raw reader and the signer both refuse one that is not.
+#[test]
+fn header_names_that_are_not_tokens() {
+    for line in ["Accept)Encoding: identity", "Bad Name: x", "Name : x", ": x", "a;b: x"] {
+        let raw = format!("GET / HTTP/1.1\r\nHost: h\r\n{line}\r\n\r\n");
+        let parsed = OwnedRequest::parse_http1(raw.as_bytes());
+        assert!(
+            matches!(parsed, Err(Error::Malformed(Malformed::HeaderName))),
+            "{line:?}: {parsed:?}"
+        );
+    }
+    let raw = "GET / HTTP/1.1\r\nHost: h\r\nX-Tag: a\r\n folded\r\nX_Odd.Name~1: b\r\n\r\n";
+    let parsed = OwnedRequest::parse_http1(raw.as_bytes()).expect("token names parse");
+    assert_eq!(parsed.headers[1], ("X-Tag".to_owned(), b"a folded".to_vec()));
+    assert_eq!(parsed.headers[2].0, "X_Odd.Name~1");
+
+    let signer = Signer::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap());
+    let base = OwnedRequest::new("GET", "/v1/x").header("Host", "localhost:8080");
+    for name in ["a;b", "Accept)Encoding", "x y", "", "ü"] {
+        let request = base.clone().header(name, "v");
+        let signed = signer.sign(&request, NOW);
+        let presigned = signer.presign(&request, NOW, 60);
+        for result in [signed.err(), presigned.err()] {
+            let refused = matches!(result, Some(Error::Malformed(Malformed::HeaderName)));
+            assert!(refused, "{name:?}: {result:?}");
+        }
+        // Left unsigned, the name is nobody's business.
+        let options = SignOptions { unsigned_headers: vec![name.to_owned()], ..Default::default() };
+        let lenient =
+            Signer::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap())
+                .with_options(options);
+        assert!(lenient.sign(&request, NOW).is_ok(), "{name:?} unsigned");
+    }
+    // Many headers take the sorted path; a bad name there is refused too.
+    let wide = (0..20).fold(base, |r, i| r.header(&format!("X-H{i}"), "v")).header("a;b", "v");
+    let refused = matches!(signer.sign(&wide, NOW), Err(Error::Malformed(Malformed::HeaderName)));
+    assert!(refused, "a bad name among 22 headers");
 }
 
 /// A request that counts the header entries read from it.

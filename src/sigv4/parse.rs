@@ -6,7 +6,7 @@ use super::canonical::{MAX_TARGET, query_pairs, split_target};
 use super::encode::{check_escapes, decode_text, decoded};
 use super::{ALGORITHM, MAX_PRESIGN_EXPIRES, Scope};
 use crate::error::{Error, Malformed};
-use crate::request::{RequestView, trim};
+use crate::request::{RequestView, is_token_char, trim};
 use crate::time::{AmzDate, Timestamp};
 
 /// How a request carries its signature.
@@ -342,22 +342,9 @@ fn check_signed_headers(list: &str) -> Result<(bool, bool), Error> {
     Ok((host, date))
 }
 
+/// HTTP token characters without the upper-case letters.
 fn is_lower_token_char(b: u8) -> bool {
-    /// HTTP token characters without the upper-case letters.
-    const TOKEN: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            let c = b as u8;
-            table[b] = c.is_ascii_lowercase()
-                || c.is_ascii_digit()
-                || matches!(c, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-')
-                || matches!(c, b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
-            b += 1;
-        }
-        table
-    };
-    TOKEN[usize::from(b)]
+    is_token_char(b) && !b.is_ascii_uppercase()
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use super::{
     ALGORITHM, MAX_PRESIGN_EXPIRES, PARA_REGION, PARA_SERVICE, Scope, SigningKey, UNSIGNED_PAYLOAD,
 };
 use super::{PayloadHash, hex_str};
-use crate::error::Error;
+use crate::error::{Error, Malformed};
 use crate::keys::{AccessKey, SecretKey};
-use crate::request::RequestView;
+use crate::request::{RequestView, is_token};
 use crate::time::{AmzDate, Timestamp};
 
 /// Choices a signer makes beyond the key, region and service.
@@ -141,7 +141,8 @@ impl Signer {
     /// [`Error::Config`] when the body is unknown and no payload hash was
     /// declared, or the request has no host (or
     /// [`SignOptions::unsigned_headers`] names it); [`Error::Malformed`] when
-    /// the target or a header cannot be canonicalised.
+    /// the target or a header cannot be canonicalised, or a header to sign
+    /// has a name that is not an HTTP token ([`Malformed::HeaderName`]).
     pub fn sign<R: RequestView + ?Sized>(
         &self,
         request: &R,
@@ -182,7 +183,7 @@ impl Signer {
         authorization.push_str(", SignedHeaders=");
         let list_start = authorization.len();
         let view = ViewHeaders::all(request);
-        self.push_signed_headers(&mut authorization, &view, extra);
+        self.push_signed_headers(&mut authorization, &view, extra)?;
         let list = &authorization[list_start..];
         require_host(list)?;
         let headers = WithExtra { request: view, extra, signer: self };
@@ -228,7 +229,8 @@ impl Signer {
     /// [`Error::Config`] for `expires_secs` outside 1 to 604800, a request
     /// without `host` (or with `host` among the unsigned headers), or a
     /// target that is not UTF-8; [`Error::Malformed`] when the target cannot
-    /// be canonicalised.
+    /// be canonicalised or a header to sign has a name that is not an HTTP
+    /// token ([`Malformed::HeaderName`]).
     pub fn presign<R: RequestView + ?Sized>(
         &self,
         request: &R,
@@ -240,7 +242,7 @@ impl Signer {
         }
         let view = ViewHeaders::all(request);
         let mut signed_headers = String::new();
-        self.push_signed_headers(&mut signed_headers, &view, &[]);
+        self.push_signed_headers(&mut signed_headers, &view, &[])?;
         require_host(&signed_headers)?;
         let amz_date = now.to_amz_date()?;
         let payload = self.payload_hash(request, None)?;
@@ -347,15 +349,18 @@ impl Signer {
     /// Append the signed header list to `out`: the lower-case names of the
     /// request's headers (less those left unsigned) and the extra ones,
     /// sorted, unique.
+    ///
+    /// # Errors
+    /// [`Malformed::HeaderName`] for a name to sign that is not an HTTP token.
     fn push_signed_headers<R: RequestView + ?Sized>(
         &self,
         out: &mut String,
         headers: &ViewHeaders<'_, R>,
         extra: &[(&str, &[u8])],
-    ) {
+    ) -> Result<(), Error> {
         match headers {
             ViewHeaders::Scan(request) => {
-                self.push_names(out, request.headers().map(|(name, _)| name), extra);
+                self.push_names(out, request.headers().map(|(name, _)| name), extra)
             }
             ViewHeaders::Sorted(index) => self.push_names(out, index.names(), extra),
         }
@@ -367,7 +372,7 @@ impl Signer {
         out: &mut String,
         names: impl Iterator<Item = &'n str>,
         extra: &[(&'n str, &[u8])],
-    ) {
+    ) -> Result<(), Error> {
         let unsigned = |n: &str| {
             self.replaces(n)
                 || self.options.unsigned_headers.iter().any(|u| u.eq_ignore_ascii_case(n))
@@ -406,6 +411,10 @@ impl Signer {
             if previous.is_some_and(|p| p.eq_ignore_ascii_case(name)) {
                 continue;
             }
+            // A name with `;` or a space in it would change the list's meaning.
+            if !is_token(name) {
+                return Err(Malformed::HeaderName.into());
+            }
             if previous.is_some() {
                 out.push(';');
             }
@@ -413,6 +422,7 @@ impl Signer {
             previous = Some(name);
         }
         out[start..].make_ascii_lowercase();
+        Ok(())
     }
 
     fn signature<H: HeaderSource>(
