@@ -1,5 +1,6 @@
 //! Arbitrary bytes as raw HTTP/1.1 text: whatever the signer signs, the
-//! verifier must accept, in the header form and presigned, and the same
+//! verifier must accept, in the header form and presigned, as an
+//! `OwnedRequest` and as an `http::Request` signed in place; and the same
 //! request with its method changed must be refused.
 #![no_main]
 
@@ -61,6 +62,28 @@ fuzz_target!(|data: &[u8]| {
         presigned.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
         if let Err(error) = block_on_ready(verifier.verify(&presigned, NOW)) {
             assert!(excused(&request, &error), "presigned, then refused: {error:?}");
+        }
+    }
+
+    // The same request as an `http::Request`, signed in place.
+    let mut builder = http::Request::builder().method(request.method.as_bytes());
+    builder = builder.uri(request.target.as_slice());
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_slice());
+    }
+    let Ok(mut http_request) = builder.body(request.body.clone()) else { return };
+    if signer.sign_request(&mut http_request, NOW).is_ok() {
+        match block_on_ready(verifier.verify(&http_request, NOW)) {
+            Ok(_) => {
+                let put = http_request.method() == http::Method::PUT;
+                *http_request.method_mut() =
+                    if put { http::Method::POST } else { http::Method::PUT };
+                let changed = block_on_ready(verifier.verify(&http_request, NOW));
+                assert!(changed.is_err(), "a changed method verified (http)");
+            }
+            Err(error) => {
+                assert!(excused(&request, &error), "signed in place, then refused: {error:?}")
+            }
         }
     }
 });
