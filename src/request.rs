@@ -324,7 +324,7 @@ pub(crate) fn is_token(name: &str) -> bool {
 
 /// Whether `b` may appear in an HTTP token (RFC 9110 `tchar`).
 pub(crate) fn is_token_char(b: u8) -> bool {
-    const TOKEN: [bool; 256] = {
+    static TOKEN: [bool; 256] = {
         let mut table = [false; 256];
         let mut b = 0;
         while b < 256 {
