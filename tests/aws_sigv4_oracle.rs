@@ -1,6 +1,8 @@
 //! Our signer beside the `aws-sigv4` crate, AWS's own Rust signer, on
 //! generated requests: the same signature, byte for byte, in the header form
-//! and presigned, under Para's rules and the generic AWS and S3 ones.
+//! and presigned, under Para's rules and the generic AWS and S3 ones; and
+//! what `aws-sigv4` signs, applied to an `http::Request` as its users do,
+//! our verifier accepts.
 //!
 //! The requests stay inside what both take as the same request: a target
 //! that parses as a URI, query escapes that are well formed and no raw `+`
@@ -17,8 +19,9 @@ use aws_sigv4::http_request::{self, SignableBody, SignableRequest, SignatureLoca
 use aws_sigv4::http_request::{PercentEncodingMode, SigningSettings, UriPathNormalizationMode};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use para_auth::sigv4::{CanonicalRules, SignOptions, Signer};
-use para_auth::{AccessKey, OwnedRequest, SecretKey, Timestamp};
+use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, Verifier, VerifierConfig};
+use para_auth::store::{AppRecord, MemoryAppStore};
+use para_auth::{AccessKey, OwnedRequest, SecretKey, Timestamp, block_on_ready};
 use proptest::prelude::*;
 
 const ACCESS_KEY: &str = "app:myapp";
@@ -132,6 +135,16 @@ fn theirs(
     normalization: UriPathNormalizationMode,
     expires: Option<u32>,
 ) -> String {
+    signed_by_them(case, encoding, normalization, expires).1
+}
+
+/// What `aws-sigv4` adds to sign `case`, and the signature.
+fn signed_by_them(
+    case: &Case,
+    encoding: PercentEncodingMode,
+    normalization: UriPathNormalizationMode,
+    expires: Option<u32>,
+) -> (http_request::SigningInstructions, String) {
     let identity: Identity = Credentials::new(ACCESS_KEY, SECRET, None, None, "test").into();
     let mut settings = SigningSettings::default();
     settings.percent_encoding_mode = encoding;
@@ -157,7 +170,32 @@ fn theirs(
     let request =
         SignableRequest::new(&case.method, &*case.target, host.into_iter().chain(others), body)
             .expect("aws-sigv4 takes the request");
-    http_request::sign(request, &params).expect("aws-sigv4 signs").into_parts().1
+    http_request::sign(request, &params).expect("aws-sigv4 signs").into_parts()
+}
+
+/// `case` as an `http::Request`, signed by `aws-sigv4` as its users apply it.
+fn http_signed_by_them(
+    case: &Case,
+    encoding: PercentEncodingMode,
+    normalization: UriPathNormalizationMode,
+    expires: Option<u32>,
+) -> http::Request<Vec<u8>> {
+    let mut builder = http::Request::builder().method(case.method.as_str()).uri(&case.target);
+    builder = builder.header("Host", "localhost:8080");
+    for (name, value) in &case.headers {
+        builder = builder.header(name, value);
+    }
+    let mut request = builder.body(case.body.clone()).expect("a valid http::Request");
+    let (instructions, _) = signed_by_them(case, encoding, normalization, expires);
+    instructions.apply_to_request_http1x(&mut request);
+    request
+}
+
+fn verifier(rules: CanonicalRules) -> Verifier<MemoryAppStore> {
+    let key = AccessKey::new(ACCESS_KEY).expect("access key");
+    let store = MemoryAppStore::new();
+    store.insert(AppRecord::new(key, SecretKey::new(SECRET).expect("secret")));
+    Verifier::with_config(store, VerifierConfig { rules, ..VerifierConfig::para() })
 }
 
 fn ours(case: &Case, rules: CanonicalRules) -> (Signer, OwnedRequest) {
@@ -204,5 +242,16 @@ proptest! {
         let hex = query_param(&url.target, "X-Amz-Signature").expect("a signature");
         let expected = theirs(&case, encoding, normalization, Some(expires));
         prop_assert_eq!(hex, expected, "{:?}", case);
+    }
+
+    /// What `aws-sigv4` signs, our verifier takes, read as an `http::Request`.
+    #[test]
+    fn requests_aws_sigv4_signs_verify_here(
+        ((rules, encoding, normalization), case) in setting_and_case(),
+        expires in prop::option::of(1..=604_800u32),
+    ) {
+        let request = http_signed_by_them(&case, encoding, normalization, expires);
+        let verified = block_on_ready(verifier(rules).verify(&request, Timestamp::from_unix(NOW)));
+        prop_assert!(verified.is_ok(), "{:?}: {:?}", request, verified.err());
     }
 }
