@@ -24,6 +24,11 @@ fn sigv4_vectors_sent_to_a_proxy_all_pass() {
 }
 
 #[test]
+fn sigv4_vectors_of_random_requests_botocore_signed_all_pass() {
+    run("tests/vectors/botocore-random.jsonl");
+}
+
+#[test]
 fn jwt_vectors_all_pass() {
     run("tests/vectors/jwt.jsonl");
 }
