@@ -1,6 +1,6 @@
 //! The conformance vectors made by real clients (botocore, requests-aws4auth,
-//! Para's Python client, aws4, @smithy/signature-v4), run through the same
-//! code path as `para-auth check`.
+//! Para's Python client, aws4, @smithy/signature-v4), hand-picked requests
+//! and random ones, run through the same code path as `para-auth check`.
 
 use para_auth::conformance::run_file;
 
@@ -26,6 +26,11 @@ fn sigv4_vectors_sent_to_a_proxy_all_pass() {
 #[test]
 fn sigv4_vectors_of_random_requests_botocore_signed_all_pass() {
     run("tests/vectors/botocore-random.jsonl");
+}
+
+#[test]
+fn sigv4_vectors_of_random_requests_aws4_and_smithy_signed_all_pass() {
+    run("tests/vectors/node-random.jsonl");
 }
 
 #[test]
