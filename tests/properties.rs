@@ -6,6 +6,15 @@ use para_auth::sigv4::{SignedRequest, Signer, Verifier, VerifierConfig};
 use para_auth::store::{AppRecord, MemoryAppStore};
 use para_auth::{AccessKey, Error, Malformed, OwnedRequest, SecretKey, Timestamp, block_on_ready};
 use proptest::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// HMAC-SHA-256, from the `hmac` crate.
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
 
 const NOW: Timestamp = Timestamp::from_unix(1_704_164_645);
 
@@ -168,6 +177,33 @@ proptest! {
         let _ = SignedRequest::parse(&request);
         let config = VerifierConfig { diagnostics: true, ..VerifierConfig::default() };
         let _ = block_on_ready(verifier(config).verify(&request, NOW));
+    }
+
+    /// On a mismatch, the diagnostic shows the very bytes the verifier
+    /// hashed: its string to sign names the SHA-256 of its canonical
+    /// request, and under the signer's secret that string gives the
+    /// request's signature (the verifier's secret differs).
+    #[test]
+    fn mismatch_diagnostics_show_what_the_verifier_hashed(request in request()) {
+        let signed = sign(&request);
+        let store = MemoryAppStore::new();
+        let other = SecretKey::new("another-secret-another-secret-another-secret").unwrap();
+        store.insert(AppRecord::new(key(), other));
+        let config = VerifierConfig { diagnostics: true, ..VerifierConfig::default() };
+        let refused = block_on_ready(Verifier::with_config(store, config).verify(&signed, NOW));
+        let error = refused.expect_err("another secret");
+        let diagnostic = error.diagnostic().expect("diagnostics are on");
+
+        let hash = hex::encode(Sha256::digest(diagnostic.canonical_request.as_bytes()));
+        prop_assert!(diagnostic.string_to_sign.ends_with(&hash), "{:?}", diagnostic);
+        let mut key = format!("AWS4{}", secret().expose_secret()).into_bytes();
+        for part in ["20240102", "us-east-1", "para", "aws4_request"] {
+            key = hmac(&key, part.as_bytes()).to_vec();
+        }
+        let expected = hex::encode(hmac(&key, diagnostic.string_to_sign.as_bytes()));
+        let authorization = signed.headers.iter().find(|(n, _)| n == "Authorization").unwrap();
+        let authorization = std::str::from_utf8(&authorization.1).unwrap();
+        prop_assert!(authorization.ends_with(&format!("Signature={expected}")), "{:?}", diagnostic);
     }
 
     /// RFC 9110 makes a field name a token; the signed-header list can hold
