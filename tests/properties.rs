@@ -1,6 +1,7 @@
 //! Property tests: sign-then-verify round-trips, any changed signed byte is
-//! refused, the signer refuses header names no verifier can read, and no
-//! input panics the parser or the verifier.
+//! refused, a mismatch's diagnostic shows what the verifier hashed, the
+//! signer refuses header names no verifier can read, and no input panics
+//! the parser or the verifier.
 
 use para_auth::sigv4::{SignedRequest, Signer, Verifier, VerifierConfig};
 use para_auth::store::{AppRecord, MemoryAppStore};
