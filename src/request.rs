@@ -181,8 +181,8 @@ impl OwnedRequest {
     /// # Errors
     /// [`Malformed::Http`] when there is no request line or a header line has
     /// no `:`; [`Malformed::HeaderName`] for a header name that is not an
-    /// HTTP token (`Bad Name:`, `Name :`); [`Malformed::TooLarge`] beyond [`MAX_RAW_REQUEST`] bytes; those
-    /// of [`OwnedRequest::into_origin_form`].
+    /// HTTP token (`Bad Name:`, `Name :`); [`Malformed::TooLarge`] beyond
+    /// [`MAX_RAW_REQUEST`] bytes; those of [`OwnedRequest::into_origin_form`].
     pub fn parse_http1(raw: &[u8]) -> Result<Self, Error> {
         if raw.len() > MAX_RAW_REQUEST {
             return Err(Malformed::TooLarge.into());

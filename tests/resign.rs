@@ -5,9 +5,9 @@
 //! Para's Python client, @smithy/signature-v4). With its `Authorization` and
 //! `X-Amz-Date` taken out, our signer, told to leave unsigned what the client
 //! left unsigned and dated at the client's `X-Amz-Date`, must write the
-//! client's credential, signed header list and signature exactly. Many of these requests carry nine to
-//! thirteen headers, so the signer reads them from its sorted index there, and
-//! by scanning in the shorter ones.
+//! client's credential, signed header list and signature exactly. Many of
+//! these requests carry nine to thirteen headers, so the signer reads them
+//! from its sorted index there, and by scanning in the shorter ones.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
