@@ -5,11 +5,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use para_auth::sigv4::{Signer, Verifier};
-use para_auth::store::{AppRecord, MemoryAppStore};
-use para_auth::{AccessKey, Error, Malformed, OwnedRequest, SecretKey, Timestamp, block_on_ready};
+use para_auth::sigv4::VerifierConfig;
+use para_auth::{Error, Malformed, OwnedRequest, block_on_ready};
 
-const NOW: Timestamp = Timestamp::from_unix(1_704_164_645);
+mod shared;
+use shared::{NOW, as_http, verifier_and_signer};
 
 /// Refusals a signed request may still earn, for what it carried before signing.
 fn excused(request: &OwnedRequest, error: &Error) -> bool {
@@ -30,13 +30,7 @@ fn excused(request: &OwnedRequest, error: &Error) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(request) = OwnedRequest::parse_http1(data) else { return };
-    let (Ok(key), Ok(secret)) = (AccessKey::new("app:myapp"), SecretKey::new("secret")) else {
-        return;
-    };
-    let store = MemoryAppStore::new();
-    store.insert(AppRecord::new(key.clone(), secret.clone()));
-    let verifier = Verifier::new(store);
-    let signer = Signer::new(key, secret);
+    let (verifier, signer) = verifier_and_signer(VerifierConfig::default());
 
     if let Ok(signature) = signer.sign(&request, NOW) {
         let mut signed = request.clone();
@@ -66,12 +60,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The same request as an `http::Request`, signed in place.
-    let mut builder = http::Request::builder().method(request.method.as_bytes());
-    builder = builder.uri(request.target.as_slice());
-    for (name, value) in &request.headers {
-        builder = builder.header(name.as_str(), value.as_slice());
-    }
-    let Ok(mut http_request) = builder.body(request.body.clone()) else { return };
+    let Some(mut http_request) = as_http(&request) else { return };
     if signer.sign_request(&mut http_request, NOW).is_ok() {
         match block_on_ready(verifier.verify(&http_request, NOW)) {
             Ok(_) => {
