@@ -9,7 +9,9 @@
 // decoded, as its users give it.
 //
 // Run from the interop install (tests/interop/run.sh makes it):
-//   NODE_PATH=target/interop/node/node_modules node tests/interop/random_vectors.js
+//   NODE_PATH=target/interop/node/node_modules node tests/interop/random_vectors.js [FILE]
+// The seed is 20241204 (the committed file) unless SEED says otherwise;
+// tests/interop/run.sh uses a fresh one each run.
 'use strict'
 const fs = require('fs')
 const aws4 = require('aws4')
@@ -23,6 +25,7 @@ const HOST = 'localhost:8080'
 const NOW = Date.UTC(2024, 4, 6, 7, 8, 9)
 const AMZ_DATE = '20240506T070809Z'
 const COUNT = Number(process.env.COUNT || 150)
+const SEED = Number(process.env.SEED || 20241204)
 
 // A small, seeded generator (mulberry32), so the file comes out the same.
 function generator (seed) {
@@ -155,7 +158,7 @@ async function one (g, index) {
     kind: 'sigv4-verify',
     id: `node-random-${String(index).padStart(3, '0')}`,
     source: 'aws4 1.13.2 and @smithy/signature-v4 5.7.5 (node) agree, random request ' +
-      '(tests/interop/random_vectors.js, seed 20241204)',
+      `(tests/interop/random_vectors.js, seed ${SEED})`,
     credentials: { access_key: ACCESS_KEY, secret_key: SECRET_KEY },
     region: 'us-east-1',
     service: 'para',
@@ -169,7 +172,7 @@ async function one (g, index) {
 }
 
 async function main () {
-  const g = generator(20241204)
+  const g = generator(SEED)
   const out = []
   let disagreed = 0
   for (let tries = 0; out.length < COUNT && tries < COUNT * 20; tries++) {

@@ -14,13 +14,16 @@ botocore's serializers write them: botocore signs a URL's query as it stands.
 A request is kept only if the URL botocore signed is the URL it would send.
 
 Run with the interop venv (tests/interop/run.sh makes it):
-    target/interop/venv/bin/python tests/interop/random_vectors.py
+    target/interop/venv/bin/python tests/interop/random_vectors.py [FILE]
+The seed is 20241204 (the committed file) unless SEED says otherwise;
+tests/interop/run.sh uses a fresh one each run.
 """
 
 import base64
 import datetime
 import hashlib
 import json
+import os
 import random
 import sys
 from urllib.parse import urlsplit
@@ -37,6 +40,7 @@ HOST = "localhost:8080"
 NOW = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)
 COUNT_AWS = 120
 COUNT_S3 = 60
+SEED = int(os.environ.get("SEED", "20241204"))
 
 botocore.auth.get_current_datetime = lambda: NOW
 
@@ -129,7 +133,7 @@ def one(rng, index, s3):
         "kind": "sigv4-verify",
         "id": f"botocore-random-{'s3' if s3 else 'aws'}-{index:03}",
         "source": f"botocore {botocore.__version__} {'S3SigV4Auth' if s3 else 'SigV4Auth'}, "
-                  "random request (tests/interop/random_vectors.py, seed 20241204)",
+                  f"random request (tests/interop/random_vectors.py, seed {SEED})",
         "credentials": {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
         "region": "us-east-1",
         "service": service,
@@ -148,7 +152,7 @@ def one(rng, index, s3):
 
 
 def main():
-    rng = random.Random(20241204)
+    rng = random.Random(SEED)
     out, dropped = [], 0
     for s3, count in [(False, COUNT_AWS), (True, COUNT_S3)]:
         index = 0
