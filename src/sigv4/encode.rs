@@ -21,6 +21,11 @@ impl Sink for Vec<u8> {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// `b` as a percent escape: `%` and two upper-case hex digits.
+fn escape(b: u8) -> [u8; 3] {
+    [b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]]
+}
+
 /// What each byte is to the encoder: bit 0 unreserved, bit 1 unreserved or `/`.
 const CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -89,7 +94,7 @@ impl<'s, S: Sink> Buffered<'s, S> {
         if is_plain(b, keep_slash) {
             self.byte(b);
         } else {
-            self.bytes(&[b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]]);
+            self.bytes(&escape(b));
         }
     }
 
@@ -185,11 +190,7 @@ pub(crate) fn decode_text(raw: &[u8]) -> Result<std::borrow::Cow<'_, str>, Malfo
 /// without building the encoded strings.
 pub(crate) fn canonical_bytes(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
     decoded(raw).flat_map(|b| {
-        let (arr, len) = if is_unreserved(b) {
-            ([b, 0, 0], 1)
-        } else {
-            ([b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]], 3)
-        };
+        let (arr, len) = if is_unreserved(b) { ([b, 0, 0], 1) } else { (escape(b), 3) };
         arr.into_iter().take(len)
     })
 }
@@ -256,7 +257,7 @@ pub(crate) fn push_encoded(out: &mut String, bytes: &[u8]) {
         if is_unreserved(b) {
             out.push(char::from(b));
         } else {
-            for digit in [b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]] {
+            for digit in escape(b) {
                 out.push(char::from(digit));
             }
         }
