@@ -60,17 +60,21 @@ fn component() -> impl Strategy<Value = String> {
     prop::collection::vec(atom, 0..4).prop_map(|parts| parts.concat())
 }
 
-fn query() -> impl Strategy<Value = String> {
-    prop::collection::vec((component(), prop::option::of(component())), 0..5).prop_map(|pairs| {
-        let pieces: Vec<String> = pairs
-            .into_iter()
-            .map(|(k, v)| match v {
-                Some(v) => format!("{k}={v}"),
-                None => k,
-            })
-            .collect();
-        pieces.join("&")
+fn pair() -> impl Strategy<Value = String> {
+    (component(), prop::option::of(component())).prop_map(|(k, v)| match v {
+        Some(v) => format!("{k}={v}"),
+        None => k,
     })
+}
+
+/// Mostly a few pairs; one query in five has more than the canonical
+/// writer sorts without the heap (twelve).
+fn query() -> impl Strategy<Value = String> {
+    let pairs = prop_oneof![
+        4 => prop::collection::vec(pair(), 0..5),
+        1 => prop::collection::vec(pair(), 13..30),
+    ];
+    pairs.prop_map(|pairs| pairs.join("&"))
 }
 
 fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
