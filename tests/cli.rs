@@ -163,3 +163,26 @@ fn keys_new_and_perms_explain() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output), "deny: DefaultDeny\n");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_tool_quietly() {
+    // `para-auth check FILE | head`: more output than a pipe holds, and a
+    // reader that closes its end before reading any of it.
+    let dir = std::env::temp_dir().join(format!("para-auth-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("many.jsonl");
+    std::fs::write(&file, "{\"kind\":\"acl\",\"id\":\"a\"}\n".repeat(5000)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_para-auth"))
+        .args(["check", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+    assert!(!output.status.success(), "output was lost: not a success");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,6 +1,6 @@
 //! `para-auth`: sign and verify requests, and run conformance vectors.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use para_auth::conformance::{Report, run_file};
@@ -10,6 +10,25 @@ use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, Verifier, VerifierCo
 use para_auth::store::{AppRecord, MemoryAppStore};
 use para_auth::users::{MemoryUserStore, UserRecord};
 use para_auth::{AccessKey, OwnedRequest, SecretKey, SystemClock, Timestamp, block_on_ready};
+
+/// As `println!`, through [`say`].
+macro_rules! say {
+    ($($arg:tt)*) => { say(format_args!($($arg)*)) };
+}
+
+/// Write a line to standard output. When the reader has gone
+/// (`para-auth check FILE | head`) the tool ends quietly, with the status a
+/// shell gives a program stopped by SIGPIPE, where `println!` would panic.
+fn say(line: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("para-auth: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
 
 const USAGE: &str = "\
 usage:
@@ -49,7 +68,7 @@ fn main() -> ExitCode {
         Some("keys") => keys(&args[1..]),
         Some("perms") => perms(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(USAGE.to_owned()),
@@ -172,11 +191,11 @@ fn sign(args: &[String]) -> Result<ExitCode, String> {
     if let Some(expires) = o.presign {
         let url = signer.presign(&request, o.now(), expires).map_err(|e| e.to_string())?;
         let base = origin.map_or("", |(base, _)| base);
-        println!("{base}{}", url.target);
+        say!("{base}{}", url.target);
     } else {
         let signature = signer.sign(&request, o.now()).map_err(|e| e.to_string())?;
         for (name, value) in signature.headers() {
-            println!("{name}: {value}");
+            say!("{name}: {value}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -208,7 +227,7 @@ fn verify(args: &[String]) -> Result<ExitCode, String> {
     let verifier = Verifier::with_config(store, config);
     match block_on_ready(verifier.verify(&request, o.now())) {
         Ok(verified) => {
-            println!(
+            say!(
                 "valid: signed by {} at {}",
                 verified.app().access_key,
                 verified.signed_at().unix()
@@ -216,11 +235,12 @@ fn verify(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("invalid:{} ({e})", e.reason());
+            say!("invalid:{} ({e})", e.reason());
             if let Some(d) = e.diagnostic() {
-                println!(
+                say!(
                     "\ncanonical request:\n{}\n\nstring to sign:\n{}",
-                    d.canonical_request, d.string_to_sign
+                    d.canonical_request,
+                    d.string_to_sign
                 );
             }
             Ok(ExitCode::FAILURE)
@@ -238,9 +258,9 @@ fn check(files: &[String]) -> Result<ExitCode, String> {
         report.merge(run_file(&text));
     }
     for failure in &report.failures {
-        println!("FAIL {}: {}", failure.id, failure.message.replace('\n', "\n     "));
+        say!("FAIL {}: {}", failure.id, failure.message.replace('\n', "\n     "));
     }
-    println!("{}", report.summary());
+    say!("{}", report.summary());
     Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -278,7 +298,7 @@ fn token_issue(o: &Options) -> Result<ExitCode, String> {
         None => jwt::issue_super_token(&app, o.now()),
     };
     let issued = issued.map_err(|e| e.to_string())?;
-    println!("{}", issued.access_token);
+    say!("{}", issued.access_token);
     eprintln!("expires {} ms, refresh {} ms", issued.expires, issued.refresh);
     Ok(ExitCode::SUCCESS)
 }
@@ -296,13 +316,13 @@ fn token_verify(o: &Options, token: &str) -> Result<ExitCode, String> {
     match block_on_ready(tokens.verify(token, app_id.as_ref(), o.now())) {
         Ok(verified) => {
             match verified.user() {
-                Some(user) => println!("user:{}", user.id),
-                None => println!("super"),
+                Some(user) => say!("user:{}", user.id),
+                None => say!("super"),
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("invalid:{} ({e})", e.reason());
+            say!("invalid:{} ({e})", e.reason());
             Ok(ExitCode::FAILURE)
         }
     }
@@ -311,10 +331,10 @@ fn token_verify(o: &Options, token: &str) -> Result<ExitCode, String> {
 fn token_inspect(token: &str) -> Result<ExitCode, String> {
     let (algorithm, claims) =
         jwt::dangerous::claims_unverified(token).map_err(|e| e.to_string())?;
-    println!("NOT VERIFIED");
-    println!("alg: {}", algorithm.name());
+    say!("NOT VERIFIED");
+    say!("alg: {}", algorithm.name());
     let json = serde_json::to_string_pretty(&claims).map_err(|e| e.to_string())?;
-    println!("{json}");
+    say!("{json}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -324,8 +344,8 @@ fn keys(args: &[String]) -> Result<ExitCode, String> {
         return Err(USAGE.to_owned());
     }
     let pair = para_auth::keys::generate(app).map_err(|e| e.to_string())?;
-    println!("accessKey: {}", pair.access_key);
-    println!("secretKey: {}", pair.secret_key.expose_secret());
+    say!("accessKey: {}", pair.access_key);
+    say!("secretKey: {}", pair.secret_key.expose_secret());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -347,6 +367,6 @@ fn perms(args: &[String]) -> Result<ExitCode, String> {
         _ => String::new(),
     };
     let own = if decision.own_only { " (OWN: own objects only)" } else { "" };
-    println!("{verdict}: {:?}{by}{own}", decision.kind);
+    say!("{verdict}: {:?}{by}{own}", decision.kind);
     Ok(if decision.allowed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
