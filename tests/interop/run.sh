@@ -114,5 +114,24 @@ run "random requests, botocore (Python)" random_check botocore-random \
     "$root/$work/venv/bin/python" random_vectors.py
 run "random requests, aws4 and smithy (Node)" random_check node-random node random_vectors.js
 
+# The unsigned-payload vectors, made again by the installed botocore: they
+# must equal the committed file, and `para-auth check` must pass them.
+unsigned_check() {
+    local file=$root/$work/botocore-unsigned.jsonl
+    "$root/$work/venv/bin/python" unsigned_vectors.py "$file" >/dev/null || return 1
+    if ! cmp -s "$file" "$root/tests/vectors/botocore-unsigned.jsonl"; then
+        echo "FAIL $file differs from tests/vectors/botocore-unsigned.jsonl"
+        return 1
+    fi
+    local out
+    out=$("$root/target/debug/para-auth" check "$file") && {
+        echo "PASS $(tail -n 1 <<<"$out") ($file)"
+        return
+    }
+    printf '%s\n' "$out" | grep '^FAIL' | head -n 20
+    echo "FAIL $file: $(tail -n 1 <<<"$out")"
+}
+run "unsigned payloads, botocore (Python)" unsigned_check
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
