@@ -269,7 +269,8 @@ pub enum Malformed {
     /// signed-header list.
     #[error("a header name is not an HTTP token")]
     HeaderName,
-    /// The request target is empty or does not start with `/`.
+    /// The request target's path does not start with `/` (an empty path
+    /// is `/`, as SigV4 says).
     #[error("request target is not a path")]
     Target,
     /// A header, the target or the whole request is larger than we accept.

@@ -287,7 +287,8 @@ impl Signer {
             + signed_headers.len()
             + token.map_or(0, str::len);
         let mut target = String::with_capacity(raw.len() + 200 + 3 * variable);
-        target.push_str(path);
+        // An empty path is signed as `/`, and sent as `/` too.
+        target.push_str(if path.is_empty() { "/" } else { path });
         target.push('?');
         let replaced = |piece: &str| {
             let (name, _) = piece.split_once('=').unwrap_or((piece, ""));

@@ -1,0 +1,284 @@
+//! Corners of the SigV4 API that the vectors and properties do not reach:
+//! the presigner's expiry bounds, a view that knows only its body's hash,
+//! `verify_with`, the key cache at its bounds, targets that are not paths,
+//! and what `Debug` shows of a signer.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use para_auth::sigv4::{PayloadCheck, SignOptions, Signer, Verifier, VerifierConfig};
+use para_auth::store::{AppRecord, MemoryAppStore};
+use para_auth::{AccessKey, Body, Error, Malformed, OwnedRequest, Reason, RequestView};
+use para_auth::{SecretKey, Timestamp, block_on_ready};
+
+const SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
+const NOW: Timestamp = Timestamp::from_unix(1_704_164_645);
+
+fn key(name: &str) -> AccessKey {
+    AccessKey::new(name).unwrap()
+}
+
+fn signer() -> Signer {
+    Signer::new(key("app:myapp"), SecretKey::new(SECRET).unwrap())
+}
+
+fn store_with(apps: &[&str]) -> MemoryAppStore {
+    let store = MemoryAppStore::new();
+    for app in apps {
+        store.insert(AppRecord::new(key(app), SecretKey::new(format!("{SECRET}{app}")).unwrap()));
+    }
+    store.insert(AppRecord::new(key("app:myapp"), SecretKey::new(SECRET).unwrap()));
+    store
+}
+
+fn get(target: &str) -> OwnedRequest {
+    OwnedRequest::new("GET", target).header("Host", "localhost:8080")
+}
+
+fn signed(signer: &Signer, request: OwnedRequest) -> OwnedRequest {
+    let signature = signer.sign(&request, NOW).unwrap();
+    signature.headers().fold(request, |request, (name, value)| request.header(name, value))
+}
+
+fn reason<T: std::fmt::Debug>(result: Result<T, Error>) -> Reason {
+    result.unwrap_err().reason()
+}
+
+#[test]
+fn presigning_takes_one_second_to_a_week() {
+    for expires in [0, 604_801, u32::MAX] {
+        let refused = signer().presign(&get("/v1/posts"), NOW, expires);
+        assert!(matches!(refused, Err(Error::Config(_))), "{expires}: {refused:?}");
+    }
+    let verifier = Verifier::new(store_with(&[]));
+    for expires in [1, 604_800] {
+        let url = signer().presign(&get("/v1/posts"), NOW, expires).unwrap();
+        assert!(url.target.contains(&format!("X-Amz-Expires={expires}&")), "{}", url.target);
+        block_on_ready(verifier.verify(&get(&url.target), NOW)).unwrap();
+        let late = Timestamp::from_unix(NOW.unix() + i64::from(expires) + 1);
+        assert_eq!(
+            reason(block_on_ready(verifier.verify(&get(&url.target), late))),
+            Reason::Expired
+        );
+    }
+}
+
+/// A request whose body streams past: the view knows only its SHA-256.
+struct Streamed {
+    request: OwnedRequest,
+    body_sha256: [u8; 32],
+}
+
+impl RequestView for Streamed {
+    fn method(&self) -> &str {
+        self.request.method()
+    }
+    fn target(&self) -> &[u8] {
+        self.request.target()
+    }
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.request.headers()
+    }
+    fn body(&self) -> Body<'_> {
+        Body::Sha256(&self.body_sha256)
+    }
+}
+
+#[test]
+fn a_view_that_knows_only_its_body_hash_signs_and_verifies() {
+    let body = b"{\"name\": \"a post\"}";
+    let request = OwnedRequest::new("POST", "/v1/posts").header("Host", "localhost:8080");
+    let body_sha256: [u8; 32] = Sha256::digest(body).into();
+    let streamed = Streamed { request: request.clone(), body_sha256 };
+
+    // The hash signs as the body itself does.
+    let from_hash = signer().sign(&streamed, NOW).unwrap();
+    let from_body = signer().sign(&request.clone().with_body(body.as_slice()), NOW).unwrap();
+    assert_eq!(from_hash.authorization, from_body.authorization);
+
+    let verifier = Verifier::new(store_with(&[]));
+    let request = signed(&signer(), request.with_body(body.as_slice()));
+    let streamed = Streamed { request: request.clone(), body_sha256 };
+    let verified = block_on_ready(verifier.verify(&streamed, NOW)).unwrap();
+    assert_eq!(verified.payload(), PayloadCheck::Verified);
+
+    // Another body's hash: the signature does not cover it.
+    let other = Streamed { request: request.clone(), body_sha256: Sha256::digest(b"{}").into() };
+    let refused = block_on_ready(verifier.verify(&other, NOW));
+    assert_eq!(reason(refused), Reason::SignatureMismatch);
+    // Declared as the signed body's but streamed as another: a body mismatch.
+    let declared = request.header("x-amz-content-sha256", hex::encode(body_sha256));
+    let other = Streamed { request: declared, body_sha256: Sha256::digest(b"{}").into() };
+    assert_eq!(reason(block_on_ready(verifier.verify(&other, NOW))), Reason::BodyMismatch);
+}
+
+#[test]
+fn a_declared_payload_hash_must_be_lower_case_hex() {
+    // `http::request::Parts` has no body: the declared hash is all there is,
+    // and the canonical request carries it as it was sent.
+    let hash = hex::encode(Sha256::digest(b"a body"));
+    let verifier = Verifier::new(store_with(&[]));
+    for (declared, expect) in
+        [(hash.clone(), None), (hash.to_uppercase(), Some(Reason::BodyMismatch))]
+    {
+        let signer = signer();
+        let request = http::Request::post("http://localhost:8080/v1/posts")
+            .header("x-amz-content-sha256", declared.as_str())
+            .body(b"a body".to_vec())
+            .unwrap();
+        let mut request = request;
+        signer.sign_request(&mut request, NOW).unwrap();
+        let (parts, _) = request.into_parts();
+        let outcome = block_on_ready(verifier.verify(&parts, NOW));
+        match expect {
+            None => {
+                let verified = outcome.unwrap();
+                let digest: [u8; 32] = Sha256::digest(b"a body").into();
+                assert_eq!(verified.payload(), PayloadCheck::Pending(digest));
+                verified.payload().check_body(b"a body").unwrap();
+                assert_eq!(reason(verified.payload().check_body(b"another")), Reason::BodyMismatch);
+            }
+            Some(expect) => assert_eq!(reason(outcome), expect, "{declared}"),
+        }
+    }
+}
+
+#[test]
+fn verify_with_takes_the_record_the_caller_has() {
+    let store = store_with(&["app:other"]);
+    let mine = store.get("app:myapp").unwrap();
+    let other = store.get("app:other").unwrap();
+    let verifier = Verifier::new(MemoryAppStore::new()); // its own store knows no one
+    let request = signed(&signer(), get("/v1/posts"));
+
+    let verified = verifier.verify_with(&request, Arc::clone(&mine), NOW).unwrap();
+    assert!(Arc::ptr_eq(verified.app(), &mine));
+    assert!(!verified.used_previous_secret());
+    assert_eq!(reason(verifier.verify_with(&request, other, NOW)), Reason::UnknownKey);
+    assert_eq!(reason(block_on_ready(verifier.verify(&request, NOW))), Reason::UnknownKey);
+    // The checks before the key still come first.
+    let late = Timestamp::from_unix(NOW.unix() + 901);
+    assert_eq!(reason(verifier.verify_with(&request, mine, late)), Reason::TimeSkewed);
+}
+
+#[test]
+fn the_key_cache_at_its_bounds_still_verifies() {
+    let apps = ["app:a", "app:b", "app:c"];
+    let requests: Vec<OwnedRequest> = apps
+        .iter()
+        .chain(["app:myapp"].iter())
+        .map(|app| {
+            let secret =
+                if *app == "app:myapp" { SECRET.to_owned() } else { format!("{SECRET}{app}") };
+            let signer = Signer::new(key(app), SecretKey::new(secret).unwrap());
+            signed(&signer, get("/v1/posts"))
+        })
+        .collect();
+
+    // No cache, one slot (every new app clears it), and the default.
+    for capacity in [0, 1, 2, 10_000] {
+        let config = VerifierConfig { key_cache_capacity: capacity, ..VerifierConfig::default() };
+        let verifier = Verifier::with_config(store_with(&apps), config);
+        for round in 0..3 {
+            for request in &requests {
+                let outcome = block_on_ready(verifier.verify(request, NOW));
+                outcome.unwrap_or_else(|e| panic!("capacity {capacity}, round {round}: {e}"));
+            }
+            // Forgetting is never wrong, only slower.
+            match round {
+                0 => verifier.forget_key("app:a"),
+                1 => verifier.clear_cache(),
+                _ => {}
+            }
+        }
+        // A key it forgot, or never held, does not verify another secret's work.
+        let mut forged = requests[0].clone();
+        forged.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
+        let authorization = requests[3].headers.iter().find(|(n, _)| n == "Authorization");
+        let theirs = std::str::from_utf8(&authorization.unwrap().1).unwrap();
+        let forged = forged.header("Authorization", theirs.replace("app:myapp", "app:a"));
+        let refused = block_on_ready(verifier.verify(&forged, NOW));
+        assert_eq!(reason(refused), Reason::SignatureMismatch, "capacity {capacity}");
+    }
+}
+
+#[test]
+fn targets_that_are_not_paths() {
+    let verifier = Verifier::new(store_with(&[]));
+    // `OPTIONS *` and a target without its `/`: nothing to sign or verify.
+    for target in ["*", "v1/posts", "*?a=1"] {
+        let request = OwnedRequest::new("OPTIONS", target).header("Host", "localhost:8080");
+        let refused = signer().sign(&request, NOW);
+        assert!(
+            matches!(refused, Err(Error::Malformed(Malformed::Target))),
+            "{target:?}: {refused:?}"
+        );
+        let refused = signer().presign(&request, NOW, 60);
+        assert!(
+            matches!(refused, Err(Error::Malformed(Malformed::Target))),
+            "{target:?}: {refused:?}"
+        );
+
+        // Signed as `/`, then sent with the target changed.
+        let mut request = signed(&signer(), get("/"));
+        request.target = target.as_bytes().to_vec();
+        let refused = block_on_ready(verifier.verify(&request, NOW));
+        assert_eq!(reason(refused), Reason::Malformed, "{target:?}");
+    }
+}
+
+#[test]
+fn an_empty_path_is_signed_as_the_root() {
+    // SigV4: "if the absolute path is empty, use a forward slash".
+    for (target, as_sent) in [("", "/"), ("?a=1", "/?a=1")] {
+        let ours = signer().sign(&get(target), NOW).unwrap();
+        assert_eq!(ours, signer().sign(&get(as_sent), NOW).unwrap(), "{target:?}");
+        let url = signer().presign(&get(target), NOW, 60).unwrap();
+        let root = signer().presign(&get(as_sent), NOW, 60).unwrap();
+        assert_eq!(url, root, "{target:?}: the URL names `/` too");
+    }
+}
+
+#[test]
+fn a_query_or_a_request_too_large_is_refused() {
+    let verifier = Verifier::new(store_with(&[]));
+    let long = format!("/v1/posts?q={}", "a".repeat(20_000));
+    let request = signed(&signer(), get("/v1/posts")).header("x", "y");
+    let mut request = request;
+    request.target = long.clone().into_bytes();
+    let refused = block_on_ready(verifier.verify(&request, NOW));
+    assert!(matches!(refused, Err(Error::Malformed(Malformed::TooLarge))), "{refused:?}");
+    let refused = signer().sign(&get(&long), NOW);
+    assert!(matches!(refused, Err(Error::Malformed(Malformed::TooLarge))), "{refused:?}");
+
+    let mut raw = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n".to_vec();
+    raw.resize(para_auth::request::MAX_RAW_REQUEST + 1, b'a');
+    let refused = OwnedRequest::parse_http1(&raw);
+    assert!(matches!(refused, Err(Error::Malformed(Malformed::TooLarge))), "{refused:?}");
+}
+
+#[test]
+fn a_repeated_header_too_large_is_refused_whole() {
+    // One value is fine; the second is too long: the request is refused,
+    // whichever of the two is the long one.
+    let long = "v".repeat(17 * 1024);
+    for values in [["short", long.as_str()], [long.as_str(), "short"]] {
+        let request = get("/v1/posts").header("X-Tag", values[0]).header("X-Tag", values[1]);
+        let refused = signer().sign(&request, NOW);
+        assert!(matches!(refused, Err(Error::Malformed(Malformed::TooLarge))), "{refused:?}");
+    }
+}
+
+#[test]
+fn a_signer_does_not_show_its_secret() {
+    let options = SignOptions { session_token: Some("token-42".to_owned()), ..Default::default() };
+    let signer = signer().with_options(options);
+    let shown = format!("{signer:?}");
+    assert!(shown.contains("app:myapp"), "{shown}");
+    assert!(!shown.contains("FAKEsecret"), "{shown}");
+    assert!(!shown.contains("token-42"), "{shown}");
+    let signature = signer.sign(&get("/v1/posts"), NOW).unwrap();
+    let shown = format!("{signature:?}");
+    assert!(!shown.contains("FAKEsecret") && !shown.contains("token-42"), "{shown}");
+}
