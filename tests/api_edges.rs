@@ -1,13 +1,15 @@
 //! Corners of the SigV4 API that the vectors and properties do not reach:
 //! the presigner's expiry bounds, a view that knows only its body's hash,
 //! `verify_with`, the key cache at its bounds, targets that are not paths,
-//! and what `Debug` shows of a signer.
+//! sizes past the limits, a scope too long to gather on the stack, the
+//! redacted canonical request, and what `Debug` shows of a signer.
 
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use para_auth::sigv4::{PayloadCheck, SignOptions, Signer, Verifier, VerifierConfig};
+use para_auth::sigv4::{CanonicalRules, EMPTY_SHA256, PayloadCheck, SignOptions, SignedRequest};
+use para_auth::sigv4::{Signer, Verifier, VerifierConfig, canonical_request};
 use para_auth::store::{AppRecord, MemoryAppStore};
 use para_auth::{AccessKey, Body, Error, Malformed, OwnedRequest, Reason, RequestView};
 use para_auth::{SecretKey, Timestamp, block_on_ready};
@@ -281,4 +283,59 @@ fn a_signer_does_not_show_its_secret() {
     let signature = signer.sign(&get("/v1/posts"), NOW).unwrap();
     let shown = format!("{signature:?}");
     assert!(!shown.contains("FAKEsecret") && !shown.contains("token-42"), "{shown}");
+}
+
+/// HMAC-SHA256, written out here so the test does not lean on the crate's.
+fn hmac(key: &[u8], data: &str) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(data.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+#[test]
+fn a_scope_too_long_to_gather_signs_as_the_specification_says() {
+    // A string to sign of more than 256 bytes is written into the MAC piece
+    // by piece, not gathered first: it must come out the same.
+    let region = format!("{}-1", "r".repeat(150));
+    let service = "svc".repeat(40);
+    let signer = signer().with_scope(&region, &service);
+    let ours = signer.sign(&get("/v1/posts"), NOW).unwrap();
+
+    let canonical = "GET\n/v1/posts\n\nhost:localhost:8080\nx-amz-date:20240102T030405Z\n\n\
+        host;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let scope = format!("20240102/{region}/{service}/aws4_request");
+    let hash = hex::encode(Sha256::digest(canonical));
+    let string_to_sign = format!("AWS4-HMAC-SHA256\n20240102T030405Z\n{scope}\n{hash}");
+    assert!(string_to_sign.len() > 256, "{}", string_to_sign.len());
+    let mut key = hmac(format!("AWS4{SECRET}").as_bytes(), "20240102");
+    for part in [region.as_str(), service.as_str(), "aws4_request"] {
+        key = hmac(&key, part);
+    }
+    let signature = hex::encode(hmac(&key, &string_to_sign));
+    let expected = format!(
+        "AWS4-HMAC-SHA256 Credential=app:myapp/{scope}, SignedHeaders=host;x-amz-date, \
+         Signature={signature}"
+    );
+    assert_eq!(ours.authorization, expected);
+
+    let config =
+        VerifierConfig { rules: CanonicalRules::PARA, ..VerifierConfig::aws(&region, &service) };
+    let verifier = Verifier::with_config(store_with(&[]), config);
+    let request = signed(&signer, get("/v1/posts"));
+    block_on_ready(verifier.verify(&request, NOW)).unwrap();
+    let parsed = SignedRequest::parse(&request).unwrap();
+    assert_eq!(parsed.scope().to_string(), scope);
+    assert!(parsed.is_signed("x-amz-date") && !parsed.is_signed("x-amz"));
+}
+
+#[test]
+fn a_canonical_request_shown_to_people_hides_secrets() {
+    let request = get("/v1/posts").header("Cookie", "session=hunter2").header("X-Tag", "a  b");
+    let list = "cookie;host;x-tag";
+    let rules = CanonicalRules::PARA;
+    let shown = canonical_request(&request, list, EMPTY_SHA256, rules, true).unwrap();
+    let plain = canonical_request(&request, list, EMPTY_SHA256, rules, false).unwrap();
+    assert_eq!(plain.replace("session=hunter2", "<redacted>"), shown);
+    assert!(shown.contains("\nx-tag:a b\n"), "{shown}");
 }
