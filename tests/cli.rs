@@ -186,3 +186,60 @@ fn a_reader_that_stops_early_ends_the_tool_quietly() {
     assert!(!output.status.success(), "output was lost: not a success");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sign_takes_headers_a_body_and_presigns() {
+    // aws4 1.13.2 signed this request (tests/vectors/sigv4.jsonl, sigv4-s1-0015).
+    let body = r#"{"name": "stra\u00dfe", "n": 360375, "tags": ["a", "d"], "ok": false}"#;
+    let output = run(
+        &[
+            "sign",
+            "--key",
+            "app:a1983",
+            "--secret",
+            "xG1kRCEsl3lVXO2MAW82L4nUarceyRup8GyJCgTjbThS+CrFqzc9Jg==",
+            "--now",
+            "2013800631",
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            "X-Request-Note: red",
+            "-H",
+            "Content-Length: 69",
+            "--data",
+            body,
+            "POST",
+            "http://localhost:8080/v1/users/976747416905369851?desc=2",
+        ],
+        b"",
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = stdout(&output);
+    assert!(text.contains("X-Amz-Date: 20331024T210351Z\n"), "{text}");
+    let aws4 = "SignedHeaders=content-length;content-type;host;x-amz-date;x-request-note, \
+                Signature=d5e3fa2184ad6444f8194373d65121fb4f3852de8f493dc0d0a3924367057c40";
+    assert!(text.contains(aws4), "{text}");
+
+    // botocore 1.44.8 presigned this URL for 300 seconds (tests/presign.rs).
+    let url = "http://localhost:8080/v1/posts?q=a%20b&limit=5";
+    let output = run(&["sign", "--now", "1704164645", "--presign", "300", "GET", url], b"");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = stdout(&output);
+    assert!(text.starts_with("http://localhost:8080/v1/posts?q=a%20b&limit=5&X-Amz-"), "{text}");
+    let botocore =
+        "X-Amz-Signature=7c8d833bb34ab15e1ffd3bfb064c143d4b811955c8bcab6e8f2011bcdda5f460";
+    assert!(text.trim_end().ends_with(botocore), "{text}");
+
+    // Out of range, or not a number: an error, no URL.
+    for expires in ["0", "604801", "soon"] {
+        let output = run(&["sign", "--presign", expires, "GET", url], b"");
+        assert!(!output.status.success() && output.stdout.is_empty(), "{expires}");
+        assert!(!output.stderr.is_empty(), "{expires}: says why");
+    }
+    // A header without its colon, and an unknown option: the usage, status 2.
+    for args in [&["sign", "-H", "Broken", "GET", url][..], &["sign", "--frobnicate", "GET", url]] {
+        let output = run(args, b"");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}");
+    }
+}
