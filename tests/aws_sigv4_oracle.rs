@@ -1,8 +1,9 @@
 //! Our signer beside the `aws-sigv4` crate, AWS's own Rust signer, on
 //! generated requests: the same signature, byte for byte, in the header form
-//! and presigned, under Para's rules and the generic AWS and S3 ones; and
-//! what `aws-sigv4` signs, applied to an `http::Request` as its users do,
-//! our verifier accepts.
+//! and presigned, under Para's rules and the generic AWS and S3 ones, with
+//! and without a session token, `x-amz-content-sha256` and
+//! `UNSIGNED-PAYLOAD`; and what `aws-sigv4` signs, applied to an
+//! `http::Request` as its users do, our verifier accepts.
 //!
 //! The requests stay inside what both take as the same request: a target
 //! that parses as a URI, query escapes that are well formed and no raw `+`
@@ -15,8 +16,9 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
+use aws_sigv4::http_request::UriPathNormalizationMode;
 use aws_sigv4::http_request::{self, SignableBody, SignableRequest, SignatureLocation};
-use aws_sigv4::http_request::{PercentEncodingMode, SigningSettings, UriPathNormalizationMode};
+use aws_sigv4::http_request::{PayloadChecksumKind, PercentEncodingMode, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, Verifier, VerifierConfig};
@@ -137,14 +139,39 @@ fn setting_and_case() -> impl Strategy<Value = (Setting, Case)> {
     .prop_flat_map(|setting| (Just(setting), case(setting.1 == Single)))
 }
 
+/// The signer's options beyond the rules, each with its `aws-sigv4` twin.
+#[derive(Debug, Clone, Default)]
+struct Extras {
+    /// A session token: `X-Amz-Security-Token`, signed.
+    session_token: Option<String>,
+    /// Add and sign `x-amz-content-sha256` (the header form only).
+    content_header: bool,
+    /// Sign `UNSIGNED-PAYLOAD` in place of the body's hash.
+    unsigned_payload: bool,
+}
+
+/// Mostly none; the header form may add the content header.
+fn extras(header_form: bool) -> impl Strategy<Value = Extras> {
+    let token = prop::option::weighted(0.3, "[A-Za-z0-9+/=]{1,40}");
+    let content = if header_form { any::<bool>().boxed() } else { Just(false).boxed() };
+    (token, content, prop::bool::weighted(0.3)).prop_map(
+        |(session_token, content_header, unsigned)| Extras {
+            session_token,
+            content_header,
+            unsigned_payload: unsigned,
+        },
+    )
+}
+
 /// The signature `aws-sigv4` gives, in the header form or presigned for `expires`.
 fn theirs(
     case: &Case,
     encoding: PercentEncodingMode,
     normalization: UriPathNormalizationMode,
+    extras: &Extras,
     expires: Option<u32>,
 ) -> String {
-    signed_by_them(case, encoding, normalization, expires).1
+    signed_by_them(case, encoding, normalization, extras, expires).1
 }
 
 /// What `aws-sigv4` adds to sign `case`, and the signature.
@@ -152,12 +179,17 @@ fn signed_by_them(
     case: &Case,
     encoding: PercentEncodingMode,
     normalization: UriPathNormalizationMode,
+    extras: &Extras,
     expires: Option<u32>,
 ) -> (http_request::SigningInstructions, String) {
-    let identity: Identity = Credentials::new(ACCESS_KEY, SECRET, None, None, "test").into();
+    let token = extras.session_token.clone();
+    let identity: Identity = Credentials::new(ACCESS_KEY, SECRET, token, None, "test").into();
     let mut settings = SigningSettings::default();
     settings.percent_encoding_mode = encoding;
     settings.uri_path_normalization_mode = normalization;
+    if extras.content_header {
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
     // Ours signs every header it is given; so does theirs, with no exclusions.
     settings.excluded_headers = None;
     if let Some(expires) = expires {
@@ -175,7 +207,11 @@ fn signed_by_them(
     let params = params.into();
     let host = [("Host", "localhost:8080")];
     let others = case.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-    let body = SignableBody::Bytes(&case.body);
+    let body = if extras.unsigned_payload {
+        SignableBody::UnsignedPayload
+    } else {
+        SignableBody::Bytes(&case.body)
+    };
     let request =
         SignableRequest::new(&case.method, &*case.target, host.into_iter().chain(others), body)
             .expect("aws-sigv4 takes the request");
@@ -187,6 +223,7 @@ fn http_signed_by_them(
     case: &Case,
     encoding: PercentEncodingMode,
     normalization: UriPathNormalizationMode,
+    extras: &Extras,
     expires: Option<u32>,
 ) -> http::Request<Vec<u8>> {
     let mut builder = http::Request::builder().method(case.method.as_str()).uri(&case.target);
@@ -195,22 +232,29 @@ fn http_signed_by_them(
         builder = builder.header(name, value);
     }
     let mut request = builder.body(case.body.clone()).expect("a valid http::Request");
-    let (instructions, _) = signed_by_them(case, encoding, normalization, expires);
+    let (instructions, _) = signed_by_them(case, encoding, normalization, extras, expires);
     instructions.apply_to_request_http1x(&mut request);
     request
 }
 
-fn verifier(rules: CanonicalRules) -> Verifier<MemoryAppStore> {
+fn verifier(rules: CanonicalRules, allow_unsigned_payload: bool) -> Verifier<MemoryAppStore> {
     let key = AccessKey::new(ACCESS_KEY).expect("access key");
     let store = MemoryAppStore::new();
     store.insert(AppRecord::new(key, SecretKey::new(SECRET).expect("secret")));
-    Verifier::with_config(store, VerifierConfig { rules, ..VerifierConfig::para() })
+    let config = VerifierConfig { rules, allow_unsigned_payload, ..VerifierConfig::para() };
+    Verifier::with_config(store, config)
 }
 
-fn ours(case: &Case, rules: CanonicalRules) -> (Signer, OwnedRequest) {
+fn ours(case: &Case, rules: CanonicalRules, extras: &Extras) -> (Signer, OwnedRequest) {
     let key = AccessKey::new(ACCESS_KEY).expect("access key");
     let secret = SecretKey::new(SECRET).expect("secret");
-    let options = SignOptions { rules, ..SignOptions::default() };
+    let options = SignOptions {
+        rules,
+        session_token: extras.session_token.clone(),
+        content_sha256_header: extras.content_header,
+        unsigned_payload: extras.unsigned_payload,
+        ..SignOptions::default()
+    };
     let signer = Signer::new(key, secret).with_options(options);
     let mut request = OwnedRequest::new(&case.method, case.target.as_bytes())
         .header("Host", "localhost:8080")
@@ -233,34 +277,43 @@ proptest! {
     #[test]
     fn header_signatures_match_aws_sigv4(
         ((rules, encoding, normalization), case) in setting_and_case(),
+        extras in extras(true),
     ) {
-        let (signer, request) = ours(&case, rules);
+        let (signer, request) = ours(&case, rules, &extras);
         let now = Timestamp::from_unix(NOW);
         let signature = signer.sign(&request, now).expect("we sign");
         let (_, hex) = signature.authorization.rsplit_once("Signature=").expect("a signature");
-        prop_assert_eq!(hex, theirs(&case, encoding, normalization, None), "{:?}", case);
+        let expected = theirs(&case, encoding, normalization, &extras, None);
+        prop_assert_eq!(hex, expected, "{:?} {:?}", case, extras);
     }
 
     #[test]
     fn presigned_signatures_match_aws_sigv4(
         ((rules, encoding, normalization), case) in setting_and_case(),
+        extras in extras(false),
         expires in 1..=604_800u32,
     ) {
-        let (signer, request) = ours(&case, rules);
+        let (signer, request) = ours(&case, rules, &extras);
         let url = signer.presign(&request, Timestamp::from_unix(NOW), expires).expect("we presign");
         let hex = query_param(&url.target, "X-Amz-Signature").expect("a signature");
-        let expected = theirs(&case, encoding, normalization, Some(expires));
-        prop_assert_eq!(hex, expected, "{:?}", case);
+        let expected = theirs(&case, encoding, normalization, &extras, Some(expires));
+        prop_assert_eq!(hex, expected, "{:?} {:?}", case, extras);
     }
 
     /// What `aws-sigv4` signs, our verifier takes, read as an `http::Request`.
+    /// (`UNSIGNED-PAYLOAD` in the header form needs the header that says so.)
     #[test]
     fn requests_aws_sigv4_signs_verify_here(
         ((rules, encoding, normalization), case) in setting_and_case(),
+        mut extras in extras(true),
         expires in prop::option::of(1..=604_800u32),
     ) {
-        let request = http_signed_by_them(&case, encoding, normalization, expires);
-        let verified = block_on_ready(verifier(rules).verify(&request, Timestamp::from_unix(NOW)));
-        prop_assert!(verified.is_ok(), "{:?}: {:?}", request, verified.err());
+        if expires.is_none() && extras.unsigned_payload {
+            extras.content_header = true;
+        }
+        let request = http_signed_by_them(&case, encoding, normalization, &extras, expires);
+        let verifier = verifier(rules, extras.unsigned_payload);
+        let verified = block_on_ready(verifier.verify(&request, Timestamp::from_unix(NOW)));
+        prop_assert!(verified.is_ok(), "{:?} {:?}: {:?}", request, extras, verified.err());
     }
 }
