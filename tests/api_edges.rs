@@ -339,3 +339,37 @@ fn a_canonical_request_shown_to_people_hides_secrets() {
     assert_eq!(plain.replace("session=hunter2", "<redacted>"), shown);
     assert!(shown.contains("\nx-tag:a b\n"), "{shown}");
 }
+
+#[test]
+fn a_declared_payload_hash_is_what_the_signer_signs() {
+    // The request says which hash it carries; every verifier reads that
+    // header, so the signer signs what it says, whatever its options.
+    let body = b"a body".as_slice();
+    let hash = hex::encode(Sha256::digest(body));
+    let request = OwnedRequest::new("PUT", "/v1/posts/1")
+        .header("Host", "localhost:8080")
+        .header("x-amz-content-sha256", hash.as_str())
+        .with_body(body);
+    let options = SignOptions { unsigned_payload: true, ..SignOptions::default() };
+    let config = VerifierConfig { allow_unsigned_payload: true, ..VerifierConfig::default() };
+    let verifier = Verifier::with_config(store_with(&[]), config);
+    let signer = signer().with_options(options);
+    let header_signed = signed(&signer, request.clone());
+    let verified = block_on_ready(verifier.verify(&header_signed, NOW)).unwrap();
+    assert_eq!(verified.payload(), PayloadCheck::Verified);
+
+    // Presigned too, and a declared UNSIGNED-PAYLOAD is signed as such.
+    let presign = |signer: &Signer, request: &OwnedRequest| {
+        let mut presigned = request.clone();
+        presigned.target = signer.presign(request, NOW, 60).unwrap().target.into_bytes();
+        block_on_ready(verifier.verify(&presigned, NOW)).map(|v| v.payload())
+    };
+    assert_eq!(presign(&signer, &request).unwrap(), PayloadCheck::Verified);
+    let mut declared_unsigned = request;
+    declared_unsigned.headers[1].1 = b"UNSIGNED-PAYLOAD".to_vec();
+    let plain = self::signer();
+    assert_eq!(presign(&plain, &declared_unsigned).unwrap(), PayloadCheck::Unsigned);
+    let header_signed = signed(&plain, declared_unsigned);
+    let verified = block_on_ready(verifier.verify(&header_signed, NOW)).unwrap();
+    assert_eq!(verified.payload(), PayloadCheck::Unsigned);
+}

@@ -24,6 +24,9 @@ pub struct SignOptions {
     /// Add and sign `x-amz-content-sha256` (header form).
     pub content_sha256_header: bool,
     /// Sign `UNSIGNED-PAYLOAD` instead of the body's hash (Para refuses it).
+    ///
+    /// A request that declares its own `x-amz-content-sha256` is signed
+    /// with what it declares, with or without this: verifiers read that.
     pub unsigned_payload: bool,
     /// A session token, sent and signed as `X-Amz-Security-Token`.
     pub session_token: Option<String>,
@@ -245,7 +248,7 @@ impl Signer {
         self.push_signed_headers(&mut signed_headers, &view, &[])?;
         require_host(&signed_headers)?;
         let amz_date = now.to_amz_date()?;
-        let payload = self.payload_hash(request, None)?;
+        let payload = self.payload_hash(request, declared_payload(request))?;
         let mut target =
             self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
 
@@ -336,11 +339,12 @@ impl Signer {
         request: &'r R,
         declared: Option<&'r str>,
     ) -> Result<PayloadHash<'r>, Error> {
-        if self.options.unsigned_payload {
-            return Ok(PayloadHash::Text(UNSIGNED_PAYLOAD));
-        }
+        // What the request declares is what every verifier reads: it wins.
         if let Some(declared) = declared {
             return Ok(PayloadHash::Text(declared));
+        }
+        if self.options.unsigned_payload {
+            return Ok(PayloadHash::Text(UNSIGNED_PAYLOAD));
         }
         super::body_sha256_hex(request.body())
             .map(PayloadHash::Hex)
