@@ -373,3 +373,27 @@ fn a_declared_payload_hash_is_what_the_signer_signs() {
     let verified = block_on_ready(verifier.verify(&header_signed, NOW)).unwrap();
     assert_eq!(verified.payload(), PayloadCheck::Unsigned);
 }
+
+#[test]
+fn an_unsigned_payload_is_declared_in_the_header_form() {
+    // Without the header, a verifier hashes the body and the signature fails.
+    let options = SignOptions { unsigned_payload: true, ..SignOptions::default() };
+    let signer = signer().with_options(options);
+    let request = OwnedRequest::new("PUT", "/v1/posts/1")
+        .header("Host", "localhost:8080")
+        .with_body("streamed elsewhere");
+    let signature = signer.sign(&request, NOW).unwrap();
+    assert_eq!(signature.content_sha256.as_deref(), Some("UNSIGNED-PAYLOAD"));
+    assert!(signature.authorization.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date"));
+
+    let config = VerifierConfig { allow_unsigned_payload: true, ..VerifierConfig::default() };
+    let verifier = Verifier::with_config(store_with(&[]), config);
+    let mut signed = self::signed(&signer, request);
+    let verified = block_on_ready(verifier.verify(&signed, NOW)).unwrap();
+    assert_eq!(verified.payload(), PayloadCheck::Unsigned);
+    signed.body = b"another body".to_vec();
+    block_on_ready(verifier.verify(&signed, NOW)).unwrap();
+    // Para's default refuses it.
+    let para = Verifier::new(store_with(&[]));
+    assert_eq!(reason(block_on_ready(para.verify(&signed, NOW))), Reason::BodyMismatch);
+}

@@ -25,8 +25,11 @@ pub struct SignOptions {
     pub content_sha256_header: bool,
     /// Sign `UNSIGNED-PAYLOAD` instead of the body's hash (Para refuses it).
     ///
-    /// A request that declares its own `x-amz-content-sha256` is signed
-    /// with what it declares, with or without this: verifiers read that.
+    /// In the header form the signer adds `x-amz-content-sha256:
+    /// UNSIGNED-PAYLOAD` too, as if [`SignOptions::content_sha256_header`]
+    /// were set: without it a verifier would hash the body. A request that
+    /// declares its own `x-amz-content-sha256` is signed with what it
+    /// declares, with or without this: verifiers read that.
     pub unsigned_payload: bool,
     /// A session token, sent and signed as `X-Amz-Security-Token`.
     pub session_token: Option<String>,
@@ -154,8 +157,9 @@ impl Signer {
         let amz_date = now.to_amz_date()?;
         let declared = declared_payload(request);
         let payload = self.payload_hash(request, declared)?;
-        let content_sha256 = (self.options.content_sha256_header && declared.is_none())
-            .then(|| payload.as_str().to_owned());
+        // UNSIGNED-PAYLOAD must be declared: a verifier would hash the body.
+        let declare = self.options.content_sha256_header || self.options.unsigned_payload;
+        let content_sha256 = (declare && declared.is_none()).then(|| payload.as_str().to_owned());
         let security_token = self.options.session_token.clone();
 
         // The signer's own headers: x-amz-date, and the optional two.
