@@ -1,11 +1,16 @@
-//! Arbitrary bytes as raw HTTP/1.1 text: whatever the signer signs, the
-//! verifier must accept, in the header form and presigned, as an
-//! `OwnedRequest` and as an `http::Request` signed in place; and the same
-//! request with its method changed must be refused.
+//! A settings byte, then arbitrary bytes as raw HTTP/1.1 text: whatever the
+//! signer signs, the verifier must accept, in the header form and
+//! presigned, as an `OwnedRequest` and as an `http::Request` signed in
+//! place; and the same request with its method changed must be refused.
+//!
+//! The settings byte picks the rules (Para's, AWS's, S3's), and whether the
+//! signer adds `x-amz-content-sha256`, signs `UNSIGNED-PAYLOAD` or carries a
+//! session token, and whether the verifier allows `UNSIGNED-PAYLOAD` (it
+//! does whenever the signer signs it).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use para_auth::sigv4::VerifierConfig;
+use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, VerifierConfig};
 use para_auth::{Error, Malformed, OwnedRequest, block_on_ready};
 
 mod shared;
@@ -28,14 +33,33 @@ fn excused(request: &OwnedRequest, error: &Error) -> bool {
     }
 }
 
+/// The signer's options and the verifier's settings that `byte` picks.
+fn settings(byte: u8) -> (SignOptions, VerifierConfig) {
+    let rules = [CanonicalRules::PARA, CanonicalRules::AWS, CanonicalRules::S3][usize::from(byte % 3)];
+    let unsigned_payload = byte & 0x08 != 0;
+    let options = SignOptions {
+        rules,
+        content_sha256_header: byte & 0x04 != 0,
+        unsigned_payload,
+        session_token: (byte & 0x10 != 0).then(|| "a/session+token=".to_owned()),
+        ..SignOptions::default()
+    };
+    let allow_unsigned_payload = unsigned_payload || byte & 0x20 != 0;
+    (options, VerifierConfig { rules, allow_unsigned_payload, ..VerifierConfig::default() })
+}
+
 fuzz_target!(|data: &[u8]| {
-    let Ok(request) = OwnedRequest::parse_http1(data) else { return };
-    let (verifier, signer) = verifier_and_signer(VerifierConfig::default());
+    let Some((&byte, text)) = data.split_first() else { return };
+    let Ok(request) = OwnedRequest::parse_http1(text) else { return };
+    let (options, config) = settings(byte);
+    let (verifier, signer) = verifier_and_signer(config);
+    let signer: Signer = signer.with_options(options);
 
     if let Ok(signature) = signer.sign(&request, NOW) {
         let mut signed = request.clone();
+        // The headers the signer writes replace the request's own.
         signed.headers.retain(|(name, _)| {
-            !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("x-amz-date")
+            !signature.headers().any(|(own, _)| name.eq_ignore_ascii_case(own))
         });
         for (name, value) in signature.headers() {
             signed.headers.push((name.to_owned(), value.as_bytes().to_vec()));
