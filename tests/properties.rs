@@ -1,7 +1,8 @@
 //! Property tests: sign-then-verify round-trips (with every signer option,
-//! header-signed and presigned), any changed signed byte is refused, a mismatch's diagnostic shows what the verifier hashed, the
-//! signer refuses header names no verifier can read, and no input panics
-//! the parser or the verifier.
+//! header-signed and presigned), any changed signed byte is refused, a
+//! mismatch's diagnostic shows what the verifier hashed, the signer refuses
+//! header names no verifier can read, and no input panics the parser or the
+//! verifier.
 
 use para_auth::sigv4::{CanonicalRules, SignOptions, SignedRequest, Signer, Verifier};
 use para_auth::sigv4::{PayloadCheck, VerifierConfig};
