@@ -186,6 +186,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn system_times_convert_both_ways_on_both_sides_of_the_epoch() {
+        for secs in [0i64, 5, -5, 1_704_164_645, -2_208_988_800] {
+            let magnitude = Duration::from_secs(secs.unsigned_abs());
+            let system = if secs >= 0 { UNIX_EPOCH + magnitude } else { UNIX_EPOCH - magnitude };
+            assert_eq!(Timestamp::from(system).unix(), secs);
+            assert_eq!(SystemTime::from(Timestamp::from_unix(secs)), system);
+        }
+    }
+
+    #[test]
+    fn amz_dates_exist_for_the_years_0_to_9999_only() {
+        // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z, then a second beyond each.
+        let (first, last) = (-62_167_219_200, 253_402_300_799);
+        assert_eq!(Timestamp::from_unix(first).to_amz_date().unwrap().as_str(), "00000101T000000Z");
+        let last_date = Timestamp::from_unix(last).to_amz_date().unwrap();
+        assert_eq!(last_date.to_string(), "99991231T235959Z");
+        for out in [first - 1, last + 1, i64::MIN, i64::MAX] {
+            let refused = Timestamp::from_unix(out).to_amz_date();
+            assert!(matches!(refused, Err(Error::Config(_))), "{out}: {refused:?}");
+        }
+    }
+
+    #[test]
     fn amz_date_round_trips() {
         let (date, ts) = AmzDate::parse(b"20150830T123600Z").unwrap();
         assert_eq!(ts.unix(), 1_440_938_160);
