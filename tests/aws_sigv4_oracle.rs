@@ -26,6 +26,9 @@ use para_auth::store::{AppRecord, MemoryAppStore};
 use para_auth::{AccessKey, OwnedRequest, SecretKey, Timestamp, block_on_ready};
 use proptest::prelude::*;
 
+#[path = "common/query.rs"]
+mod common;
+
 const ACCESS_KEY: &str = "app:myapp";
 const SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
 const NOW: i64 = 1_704_164_645;
@@ -92,23 +95,6 @@ fn query_text() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..3).prop_map(|p| p.concat())
 }
 
-fn pair() -> impl Strategy<Value = String> {
-    (query_text(), prop::option::of(query_text())).prop_map(|(k, v)| match v {
-        Some(v) => format!("{k}={v}"),
-        None => k,
-    })
-}
-
-/// Mostly a few pairs; one query in five has more than twelve, the most
-/// our canonical writer sorts without the heap.
-fn query() -> impl Strategy<Value = String> {
-    let pairs = prop_oneof![
-        4 => prop::collection::vec(pair(), 0..5),
-        1 => prop::collection::vec(pair(), 13..30),
-    ];
-    pairs.prop_map(|pairs| pairs.join("&"))
-}
-
 fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
     let name = "[xX]-[a-zA-Z0-9-]{1,8}|[xX]-[aA]|Content-Type";
     let value = "[ -~]{0,16}|[ ]{0,2}[a-z]{1,4}[ ]{1,3}[a-z]{1,4}[ ]{0,2}";
@@ -118,10 +104,12 @@ fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
 fn case(s3: bool) -> impl Strategy<Value = Case> {
     let method = prop_oneof!["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD"];
     let body = prop::collection::vec(any::<u8>(), 0..80);
-    (method, path(s3), query(), headers(), body).prop_map(|(method, path, query, headers, body)| {
-        let target = if query.is_empty() { path } else { format!("{path}?{query}") };
-        Case { method, target, headers, body }
-    })
+    (method, path(s3), common::query(query_text), headers(), body).prop_map(
+        |(method, path, query, headers, body)| {
+            let target = if query.is_empty() { path } else { format!("{path}?{query}") };
+            Case { method, target, headers, body }
+        },
+    )
 }
 
 /// Our rules with the `aws-sigv4` settings that mean the same.

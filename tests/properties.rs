@@ -9,6 +9,9 @@ use para_auth::sigv4::{PayloadCheck, VerifierConfig};
 use para_auth::store::{AppRecord, MemoryAppStore};
 use para_auth::{AccessKey, Error, Malformed, OwnedRequest, SecretKey, Timestamp, block_on_ready};
 use proptest::prelude::*;
+
+#[path = "common/query.rs"]
+mod common;
 use sha2::{Digest, Sha256};
 
 /// HMAC-SHA-256, from the `hmac` crate.
@@ -62,23 +65,6 @@ fn component() -> impl Strategy<Value = String> {
     prop::collection::vec(atom, 0..4).prop_map(|parts| parts.concat())
 }
 
-fn pair() -> impl Strategy<Value = String> {
-    (component(), prop::option::of(component())).prop_map(|(k, v)| match v {
-        Some(v) => format!("{k}={v}"),
-        None => k,
-    })
-}
-
-/// Mostly a few pairs; one query in five has more than the canonical
-/// writer sorts without the heap (twelve).
-fn query() -> impl Strategy<Value = String> {
-    let pairs = prop_oneof![
-        4 => prop::collection::vec(pair(), 0..5),
-        1 => prop::collection::vec(pair(), 13..30),
-    ];
-    pairs.prop_map(|pairs| pairs.join("&"))
-}
-
 fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
     // Up to a dozen, so that long signed lists are read as short ones are;
     // the short names repeat, in either case.
@@ -88,8 +74,14 @@ fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn request() -> impl Strategy<Value = OwnedRequest> {
-    ("[A-Z]{1,7}", path(), query(), headers(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(
-        |(method, path, query, headers, body)| {
+    (
+        "[A-Z]{1,7}",
+        path(),
+        common::query(component),
+        headers(),
+        prop::collection::vec(any::<u8>(), 0..64),
+    )
+        .prop_map(|(method, path, query, headers, body)| {
             let mut target = path;
             if !query.is_empty() {
                 target.push(b'?');
@@ -100,8 +92,7 @@ fn request() -> impl Strategy<Value = OwnedRequest> {
                 request = request.header(&n, v);
             }
             request.with_body(body)
-        },
-    )
+        })
 }
 
 fn sign(request: &OwnedRequest) -> OwnedRequest {

@@ -19,7 +19,6 @@ The seed is 20241204 (the committed file) unless SEED says otherwise;
 tests/interop/run.sh uses a fresh one each run.
 """
 
-import base64
 import datetime
 import hashlib
 import json
@@ -33,6 +32,8 @@ import botocore.auth
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from botocore_vectors import add_auth_keeping_stages, verify_vector
 
 ACCESS_KEY = "app:random"
 SECRET_KEY = "rAnd0m/SecretKey+ForVectors0123456789abcdEFGH=="
@@ -115,14 +116,7 @@ def one(rng, index, s3):
     credentials = Credentials(ACCESS_KEY, SECRET_KEY)
     service = "s3" if s3 else "para"
     auth = (S3SigV4Auth if s3 else SigV4Auth)(credentials, service, "us-east-1")
-    # What add_auth builds, kept as it goes (built again afterwards, the
-    # canonical request would take in the Authorization header just added).
-    seen = {}
-    canonical, to_sign = auth.canonical_request, auth.string_to_sign
-    auth.canonical_request = lambda r: seen.setdefault("creq", canonical(r))
-    auth.string_to_sign = lambda r, c: seen.setdefault("sts", to_sign(r, c))
-    auth.add_auth(request)
-    canonical_request, string_to_sign = seen["creq"], seen["sts"]
+    canonical_request, string_to_sign = add_auth_keeping_stages(auth, request)
 
     prepared = request.prepare()
     sent = urlsplit(prepared.url)
@@ -131,26 +125,13 @@ def one(rng, index, s3):
         return None  # botocore would send another URL than the one it signed
     sent_headers = [[name, str(value).strip(" \t")] for name, value in prepared.headers.items()]
     options = {"path": "single"} if s3 else {"normalize": True}
-    return {
-        "kind": "sigv4-verify",
-        "id": f"botocore-random-{'s3' if s3 else 'aws'}-{index:03}",
-        "source": f"botocore {botocore.__version__} {'S3SigV4Auth' if s3 else 'SigV4Auth'}, "
-                  f"random request (tests/interop/random_vectors.py, seed {SEED})",
-        "credentials": {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
-        "region": "us-east-1",
-        "service": service,
-        "now": int(NOW.timestamp()),
-        "options": options,
-        "request": {
-            "method": method,
-            "target": wire,
-            "headers": sent_headers,
-            "body_b64": base64.b64encode(body).decode(),
-        },
-        "canonical_request": canonical_request,
-        "string_to_sign": string_to_sign,
-        "expect": "valid",
-    }
+    return verify_vector(
+        f"botocore-random-{'s3' if s3 else 'aws'}-{index:03}",
+        f"botocore {botocore.__version__} {'S3SigV4Auth' if s3 else 'SigV4Auth'}, "
+        f"random request (tests/interop/random_vectors.py, seed {SEED})",
+        (ACCESS_KEY, SECRET_KEY), service, int(NOW.timestamp()), options,
+        method, wire, sent_headers, body,
+        canonical_request=canonical_request, string_to_sign=string_to_sign)
 
 
 def main():

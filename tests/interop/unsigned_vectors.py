@@ -17,7 +17,6 @@ Run with the interop venv (tests/interop/run.sh makes it):
     target/interop/venv/bin/python tests/interop/unsigned_vectors.py [FILE]
 """
 
-import base64
 import datetime
 import json
 import sys
@@ -29,6 +28,8 @@ import botocore.auth
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from botocore_vectors import add_auth_keeping_stages, verify_vector
 
 ACCESS_KEY = "app:unsigned"
 SECRET_KEY = "Uns1gned/Payload+SecretKey0123456789abcdEFGH=="
@@ -59,26 +60,11 @@ def wire_target(url):
     return sent.path + ("?" + sent.query if sent.query else "")
 
 
-def vector(ident, source, service, options, method, target, headers, body, **extra):
-    out = {
-        "kind": "sigv4-verify",
-        "id": ident,
-        "source": f"botocore {botocore.__version__} {source} (tests/interop/unsigned_vectors.py)",
-        "credentials": {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
-        "region": "us-east-1",
-        "service": service,
-        "now": int(NOW.timestamp()),
-        "options": options,
-        "request": {
-            "method": method,
-            "target": target,
-            "headers": headers,
-            "body_b64": base64.b64encode(body).decode(),
-        },
-    }
-    out.update(extra)
-    out.setdefault("expect", "valid")
-    return out
+def vector(ident, source, service, options, method, target, headers, body, **rest):
+    source = f"botocore {botocore.__version__} {source} (tests/interop/unsigned_vectors.py)"
+    now = rest.pop("now", int(NOW.timestamp()))
+    return verify_vector(ident, source, (ACCESS_KEY, SECRET_KEY), service, now, options,
+                         method, target, headers, body, **rest)
 
 
 def tampered(target):
@@ -117,12 +103,8 @@ def header_signed(index, s3, method, target, headers, body):
     else:
         auth = SigV4Auth(credentials, "para", "us-east-1")
         request.context["payload_signing_enabled"] = False
-    seen = {}
-    canonical, to_sign = auth.canonical_request, auth.string_to_sign
-    auth.canonical_request = lambda r: seen.setdefault("creq", canonical(r))
-    auth.string_to_sign = lambda r, c: seen.setdefault("sts", to_sign(r, c))
-    auth.add_auth(request)
-    assert seen["creq"].endswith("\nUNSIGNED-PAYLOAD"), seen["creq"]
+    creq, sts = add_auth_keeping_stages(auth, request)
+    assert creq.endswith("\nUNSIGNED-PAYLOAD"), creq
     prepared = request.prepare()
     wire, sent = wire_target(prepared.url), headers_of(prepared)
     assert wire == target, (wire, target)
@@ -130,7 +112,7 @@ def header_signed(index, s3, method, target, headers, body):
     ident = f"botocore-unsigned-{kind}-{index}"
     args = ("S3SigV4Auth" if s3 else "SigV4Auth", "s3" if s3 else "para",
             {"path": "single"} if s3 else {}, method)
-    stages = {"canonical_request": seen["creq"], "string_to_sign": seen["sts"]}
+    stages = {"canonical_request": creq, "string_to_sign": sts}
     out = [
         vector(ident, *args, wire, sent, body, **stages),
         vector(ident + "-changed-path", *args, tampered(wire), sent, body,
