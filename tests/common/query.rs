@@ -12,7 +12,7 @@ fn pair<S: Strategy<Value = String>>(text: fn() -> S) -> impl Strategy<Value = S
 
 /// A query of such pairs: mostly a few; one in five has more than twelve,
 /// the most the canonical writer sorts without the heap.
-pub fn query<S: Strategy<Value = String>>(text: fn() -> S) -> impl Strategy<Value = String> {
+pub(crate) fn query<S: Strategy<Value = String>>(text: fn() -> S) -> impl Strategy<Value = String> {
     let pairs = prop_oneof![
         4 => prop::collection::vec(pair(text), 0..5),
         1 => prop::collection::vec(pair(text), 13..30),
