@@ -273,6 +273,12 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_secret_is_refused() {
+        assert!(matches!(SecretKey::new(""), Err(Error::Config(_))));
+        assert!(SecretKey::new(" ").is_ok(), "any other text is a secret");
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let secret = SecretKey::new("hunter2hunter2").unwrap();
         assert_eq!(format!("{secret:?}"), "SecretKey(..)");

@@ -192,3 +192,22 @@ fn refused_before_any_crypto() {
         assert_eq!(got, want, "{}", &token[..token.len().min(80)]);
     }
 }
+
+#[test]
+fn a_switched_off_user_gets_no_token() {
+    let tokens = para_tokens();
+    let now = Timestamp::from_unix(1_704_164_645);
+    let app = tokens.apps().get("app:myapp").unwrap();
+    let user = tokens.users().get(&AppId::new("app:myapp").unwrap(), "1234567890").unwrap();
+    let (issued, user) = block_on_ready(tokens.issue_for(&app, user, None, now)).unwrap();
+    block_on_ready(tokens.verify(&issued.access_token, None, now)).unwrap();
+
+    // `user` is the record as issuing left it (perhaps with a new token secret).
+    let off = std::sync::Arc::new((*user).clone().with_active(false));
+    let refused = block_on_ready(tokens.issue_for(&app, off.clone(), None, now));
+    assert_eq!(refused.unwrap_err().reason(), Reason::Inactive);
+    // And the token issued before is refused once the store says so.
+    tokens.users().insert((*off).clone());
+    let refused = block_on_ready(tokens.verify(&issued.access_token, None, now));
+    assert_eq!(refused.unwrap_err().reason(), Reason::Inactive);
+}
