@@ -41,6 +41,11 @@ fn sigv4_vectors_of_unsigned_payloads_botocore_signed_all_pass() {
 }
 
 #[test]
+fn sigv4_vectors_of_unsigned_payloads_aws4_and_smithy_signed_all_pass() {
+    run("tests/vectors/node-unsigned.jsonl");
+}
+
+#[test]
 fn jwt_vectors_all_pass() {
     run("tests/vectors/jwt.jsonl");
 }

@@ -3,7 +3,8 @@ with `UNSIGNED-PAYLOAD` in place of the body's hash, as `sigv4-verify`
 vectors.
 
 - S3SigV4QueryAuth: S3's presigned URLs, whose canonical request always ends
-  in `UNSIGNED-PAYLOAD` and whose query carries the signature.
+  in `UNSIGNED-PAYLOAD` and whose query carries the signature (with
+  botocore's canonical request and string to sign).
 - S3SigV4Auth over https with payload signing turned off, and SigV4Auth over
   https with `payload_signing_enabled` false (service `para`): the
   `X-Amz-Content-SHA256: UNSIGNED-PAYLOAD` header, signed.
@@ -78,13 +79,14 @@ def presigned(index, method, target, headers, body):
     request = AWSRequest(method=method, url=f"http://{HOST}{target}", headers=headers)
     auth = S3SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1",
                             expires=EXPIRES)
-    auth.add_auth(request)
+    creq, sts = add_auth_keeping_stages(auth, request)
+    assert creq.endswith("\nUNSIGNED-PAYLOAD"), creq
     prepared = request.prepare()
     wire, sent = wire_target(prepared.url), headers_of(prepared)
     ident = f"botocore-unsigned-presigned-{index}"
     args = ("S3SigV4QueryAuth", "s3", {"path": "single"}, method)
     return [
-        vector(ident, *args, wire, sent, body),
+        vector(ident, *args, wire, sent, body, canonical_request=creq, string_to_sign=sts),
         vector(ident + "-changed-path", *args, tampered(wire), sent, body,
                expect="invalid:signature_mismatch"),
         vector(ident + "-expired", *args, wire, sent, body,
