@@ -68,15 +68,19 @@ function vector (id, source, service, options, method, target, headers, body, ex
 // The wire path with one byte changed.
 const changed = (target) => target.replace(/^([^?]*)/, '$1x')
 
+// `base` with one field of its request changed, and the fields in `extra`.
+const variant = (base, suffix, request, extra) =>
+  ({ ...base, id: base.id + suffix, request: { ...base.request, ...request }, ...extra })
+
 function mutations (base, presigned) {
-  const out = [
-    base,
-    { ...base, id: base.id + '-changed-path', request: { ...base.request, target: changed(base.request.target) }, expect: 'invalid:signature_mismatch' }
-  ]
-  delete out[1].canonical_request
-  delete out[1].string_to_sign
+  const target = changed(base.request.target)
+  const moved = variant(base, '-changed-path', { target }, { expect: 'invalid:signature_mismatch' })
+  delete moved.canonical_request
+  delete moved.string_to_sign
+  const out = [base, moved]
   if (presigned) {
-    out.push({ ...base, id: base.id + '-expired', now: NOW / 1000 + EXPIRES + 1, expect: 'invalid:expired' })
+    const late = NOW / 1000 + EXPIRES + 1
+    out.push(variant(base, '-expired', {}, { now: late, expect: 'invalid:expired' }))
   }
   return out
 }
@@ -171,7 +175,8 @@ async function headerSigned (index, [method, path, pairs, extra, body]) {
   const out = mutations(base, false)
   if (body) {
     // The body is not covered: another one still verifies.
-    out.push({ ...base, id: base.id + '-other-body', request: { ...base.request, body_b64: Buffer.from(body + '!').toString('base64') } })
+    const other = Buffer.from(body + '!').toString('base64')
+    out.push(variant(base, '-other-body', { body_b64: other }, {}))
   }
   return out
 }
