@@ -1,8 +1,9 @@
 //! Corners of the SigV4 API that the vectors and properties do not reach:
 //! the presigner's expiry bounds, a view that knows only its body's hash,
-//! `verify_with`, the key cache at its bounds, targets that are not paths,
-//! sizes past the limits, a scope too long to gather on the stack, the
-//! redacted canonical request, and what `Debug` shows of a signer.
+//! a declared payload hash and `UNSIGNED-PAYLOAD` against the signer's
+//! options, `verify_with`, the key cache at its bounds, targets that are not
+//! paths, sizes past the limits, a scope too long to gather on the stack,
+//! the redacted canonical request, and what `Debug` shows of a signer.
 
 use std::sync::Arc;
 
