@@ -100,15 +100,22 @@ run "paraclient (Python)" "$PWD/$work/venv/bin/python" paraclient_app.py
 seed=${SEED:-$(python3 -c 'import random; print(random.randrange(1, 2**31))')}
 cargo build --quiet --all-features --bin para-auth
 root=$PWD
-random_check() {
-    local file=$root/$work/$1.jsonl; shift
+# `para-auth check FILE`, as one PASS line or its failures and a FAIL line;
+# NOTE (optional) follows the file's name.
+check_file() {
+    local file=$1 note=${2:+, $2}
     local out
-    out=$(SEED=$seed "$@" "$file" && "$root/target/debug/para-auth" check "$file") && {
-        echo "PASS $(tail -n 1 <<<"$out") ($file, seed $seed)"
+    out=$("$root/target/debug/para-auth" check "$file") && {
+        echo "PASS $(tail -n 1 <<<"$out") ($file$note)"
         return
     }
     printf '%s\n' "$out" | grep '^FAIL' | head -n 20
-    echo "FAIL $file (seed $seed): $(tail -n 1 <<<"$out")"
+    echo "FAIL $file$note: $(tail -n 1 <<<"$out")"
+}
+random_check() {
+    local file=$root/$work/$1.jsonl; shift
+    SEED=$seed "$@" "$file" >/dev/null || { echo "FAIL $file (seed $seed): not made"; return 1; }
+    check_file "$file" "seed $seed"
 }
 run "random requests, botocore (Python)" random_check botocore-random \
     "$root/$work/venv/bin/python" random_vectors.py
@@ -119,18 +126,12 @@ run "random requests, aws4 and smithy (Node)" random_check node-random node rand
 fixed_check() {
     local name=$1; shift
     local file=$root/$work/$name.jsonl
-    "$@" "$file" >/dev/null || return 1
+    "$@" "$file" >/dev/null || { echo "FAIL $file: not made"; return 1; }
     if ! cmp -s "$file" "$root/tests/vectors/$name.jsonl"; then
         echo "FAIL $file differs from tests/vectors/$name.jsonl"
         return 1
     fi
-    local out
-    out=$("$root/target/debug/para-auth" check "$file") && {
-        echo "PASS $(tail -n 1 <<<"$out") ($file)"
-        return
-    }
-    printf '%s\n' "$out" | grep '^FAIL' | head -n 20
-    echo "FAIL $file: $(tail -n 1 <<<"$out")"
+    check_file "$file"
 }
 run "unsigned payloads, botocore (Python)" fixed_check botocore-unsigned \
     "$root/$work/venv/bin/python" unsigned_vectors.py

@@ -115,19 +115,26 @@ function aws4Presigned (index, [method, path, pairs, extra, body]) {
   return mutations(base, true)
 }
 
+// smithy's signer for `service`, and a request to `HOST` as smithy takes it
+// (the query decoded), declaring UNSIGNED-PAYLOAD.
+const smithySigner = (service, options) => new SignatureV4({
+  credentials, region: 'us-east-1', service, sha256: Hash.bind(null, 'sha256'), ...options
+})
+const smithyRequest = (method, path, pairs, extra, body) => new HttpRequest({
+  method,
+  protocol: 'http:',
+  hostname: 'localhost',
+  port: 8080,
+  path,
+  query: Object.fromEntries(pairs),
+  headers: { host: HOST, ...extra, 'x-amz-content-sha256': UNSIGNED },
+  body
+})
+
 async function smithyPresigned (index, [method, path, pairs, extra, body]) {
-  const smithy = new SignatureV4({
-    credentials, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false
-  })
-  const request = new HttpRequest({
-    method,
-    protocol: 'http:',
-    hostname: 'localhost',
-    port: 8080,
-    path,
-    query: Object.fromEntries(pairs),
-    headers: { host: HOST, ...extra, 'x-amz-content-sha256': UNSIGNED }
-  })
+  const smithy = smithySigner('s3', { uriEscapePath: false })
+  // Presigned without the body, which the URL does not cover.
+  const request = smithyRequest(method, path, pairs, extra, undefined)
   const signed = await smithy.presign(request, { signingDate: new Date(NOW), expiresIn: EXPIRES })
   if (!('x-amz-content-sha256' in signed.query)) throw new Error('smithy kept the header')
   const target = path + '?' + queryText(Object.entries(signed.query))
@@ -150,19 +157,8 @@ async function headerSigned (index, [method, path, pairs, extra, body]) {
   const canonical = signer.canonicalString()
   if (!canonical.endsWith('\n' + UNSIGNED)) throw new Error('aws4 signed a payload hash')
 
-  const smithy = new SignatureV4({
-    credentials, region: 'us-east-1', service: 'para', sha256: Hash.bind(null, 'sha256'), applyChecksum: false
-  })
-  const request = new HttpRequest({
-    method,
-    protocol: 'http:',
-    hostname: 'localhost',
-    port: 8080,
-    path,
-    query: Object.fromEntries(pairs),
-    headers: { host: HOST, ...extra, 'x-amz-content-sha256': UNSIGNED },
-    body
-  })
+  const smithy = smithySigner('para', { applyChecksum: false })
+  const request = smithyRequest(method, path, pairs, extra, body)
   const theirs = (await smithy.sign(request, { signingDate: new Date(NOW) })).headers.authorization
   const signature = (value) => value.split('Signature=')[1]
   if (signature(signer.request.headers.Authorization) !== signature(theirs)) {
