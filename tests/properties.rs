@@ -1,8 +1,8 @@
 //! Property tests: sign-then-verify round-trips (with every signer option,
 //! header-signed and presigned), any changed signed byte is refused, a
 //! mismatch's diagnostic shows what the verifier hashed, the signer refuses
-//! header names no verifier can read, and no input panics the parser or the
-//! verifier.
+//! header names no verifier can read, and no input panics the parser, the
+//! verifier or the signer.
 
 use para_auth::block_on_ready;
 use para_auth::sigv4::{CanonicalRules, SignOptions, SignedRequest, Signer, Verifier};
@@ -250,6 +250,38 @@ proptest! {
         let _ = SignedRequest::parse(&request);
         let config = VerifierConfig { diagnostics: true, ..VerifierConfig::default() };
         let _ = block_on_ready(verifier(config).verify(&request, NOW));
+    }
+
+    /// Whatever the request and the options, signing and presigning either
+    /// succeed or give a typed error, `malformed` or `config`: the reasons
+    /// a signer has (the others are a verifier's).
+    #[test]
+    fn no_input_panics_the_signer(
+        method in "[ -~]{0,8}",
+        target in prop::collection::vec(any::<u8>(), 0..80),
+        headers in prop::collection::vec(
+            ("[ -~]{0,12}", prop::collection::vec(any::<u8>(), 0..40)),
+            0..6,
+        ),
+        body in prop::collection::vec(any::<u8>(), 0..16),
+        (options, _) in options(),
+        unsigned in prop::collection::vec("[ -~]{0,12}", 0..3),
+        expires in any::<u32>(),
+    ) {
+        let mut request = OwnedRequest::new(&method, target).with_body(body);
+        for (n, v) in headers {
+            request.headers.push((n, v));
+        }
+        let signer = Signer::new(key(), secret())
+            .with_options(SignOptions { unsigned_headers: unsigned, ..options });
+        let outcomes = [
+            signer.sign(&request, NOW).err(),
+            signer.presign(&request, NOW, expires).err(),
+        ];
+        for error in outcomes.into_iter().flatten() {
+            let reason = error.reason();
+            prop_assert!(matches!(reason, Reason::Malformed | Reason::Config), "{:?}", error);
+        }
     }
 
     /// On a mismatch, the diagnostic shows the very bytes the verifier
