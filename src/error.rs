@@ -38,7 +38,9 @@ pub enum Error {
     /// The SigV4 signature does not match.
     #[error("signature does not match")]
     SignatureMismatch(Option<Box<Diagnostic>>),
-    /// The signing algorithm is not one we accept (or the key is too short for it).
+    /// A token's algorithm is not one we accept (or the key is too short for
+    /// it). A SigV4 request with another algorithm is
+    /// [`Malformed::Algorithm`], as the conformance format says.
     #[error("algorithm not accepted")]
     Algorithm,
     /// A token's MAC does not match (a revoked token fails this way too).
@@ -225,6 +227,9 @@ impl Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Malformed {
+    /// The signing algorithm is not `AWS4-HMAC-SHA256` (or is missing).
+    #[error("the algorithm is not AWS4-HMAC-SHA256")]
+    Algorithm,
     /// The `Authorization` header lacks a part (`Credential`, `SignedHeaders`, `Signature`).
     #[error("authorization lacks {0}")]
     MissingPart(&'static str),

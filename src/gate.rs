@@ -22,7 +22,7 @@ use crate::error::{Error, Malformed};
 use crate::jwt::{Subject, Tokens};
 use crate::permissions::{Kind, Who};
 use crate::request::{RequestView, trim};
-use crate::sigv4::canonical::{query_pairs, split_target};
+use crate::sigv4::canonical::{is_signature_name, query_pairs, split_target};
 use crate::sigv4::encode::{check_escapes, decode_text};
 use crate::sigv4::{Verifier, VerifierConfig};
 use crate::store::{AppRecord, AppStore};
@@ -237,10 +237,11 @@ fn classify<R: RequestView + ?Sized>(request: &R) -> Result<Credentials<'_>, Err
     let (_, query) = split_target(request.target());
     let mut access_key = None;
     for (name, value) in query_pairs(query) {
-        match name {
-            b"X-Amz-Signature" => return Ok(Credentials::Signature),
-            b"accessKey" => access_key = Some(value),
-            _ => {}
+        if is_signature_name(name) {
+            return Ok(Credentials::Signature);
+        }
+        if name == b"accessKey" {
+            access_key = Some(value);
         }
     }
     match access_key {

@@ -284,6 +284,70 @@ fn a_signer_does_not_show_its_secret() {
     let signature = signer.sign(&get("/v1/posts"), NOW).unwrap();
     let shown = format!("{signature:?}");
     assert!(!shown.contains("FAKEsecret") && !shown.contains("token-42"), "{shown}");
+
+    let options = SignOptions { session_token: Some("token-42".to_owned()), ..Default::default() };
+    let shown = format!("{options:?}");
+    assert!(shown.contains("session_token: Some(\"<redacted>\")"), "{shown}");
+    assert!(!shown.contains("token-42"), "{shown}");
+    assert!(format!("{:?}", SignOptions::default()).contains("session_token: None"));
+}
+
+#[test]
+fn a_signer_moved_to_another_scope_derives_its_key_again() {
+    let signer = signer();
+    signer.sign(&get("/v1/posts"), NOW).unwrap(); // the us-east-1/para key, cached
+    let signer = signer.with_scope("eu-west-1", "svc");
+    let request = signed(&signer, get("/v1/posts"));
+    let verifier = Verifier::with_config(store_with(&[]), VerifierConfig::aws("eu-west-1", "svc"));
+    block_on_ready(verifier.verify(&request, NOW)).unwrap();
+}
+
+#[test]
+fn an_authorization_value_with_whitespace_around_it_verifies() {
+    let request = signed(&signer(), get("/v1/posts"));
+    let verifier = Verifier::new(store_with(&[]));
+    for (before, after) in [(" ", ""), ("\t", ""), ("", " \t"), (" \t ", " ")] {
+        let mut padded = request.clone();
+        for (name, value) in &mut padded.headers {
+            if name.eq_ignore_ascii_case("authorization") {
+                *value = [before.as_bytes(), value, after.as_bytes()].concat();
+            }
+        }
+        block_on_ready(verifier.verify(&padded, NOW)).unwrap();
+    }
+}
+
+#[test]
+fn a_clock_at_either_end_of_time_refuses_without_overflow() {
+    let verifier = Verifier::new(store_with(&[]));
+    let header = signed(&signer(), get("/v1/posts"));
+    let presigned = get(&signer().presign(&get("/v1/posts"), NOW, 900).unwrap().target);
+    for (request, early, late) in [
+        (&header, Reason::TimeSkewed, Reason::TimeSkewed),
+        // Dated far ahead of the clock, or long past its expiry.
+        (&presigned, Reason::TimeSkewed, Reason::Expired),
+    ] {
+        let at = |now| reason(block_on_ready(verifier.verify(request, Timestamp::from_unix(now))));
+        assert_eq!(at(i64::MIN), early);
+        assert_eq!(at(i64::MIN + 1), early);
+        assert_eq!(at(i64::MAX), late);
+    }
+}
+
+#[test]
+fn a_signature_parameter_is_found_under_any_spelling() {
+    let verifier = Verifier::new(store_with(&[]));
+    let url = signer().presign(&get("/v1/posts"), NOW, 900).unwrap().target;
+    // `%53` is `S`: the same parameter, as a proxy that escapes freely may send it.
+    let escaped = get(&url.replace("X-Amz-Signature=", "X-Amz-%53ignature="));
+    block_on_ready(verifier.verify(&escaped, NOW)).unwrap();
+    let escaped = get(&url.replace("X-Amz-Signature=", "%58-Amz-Signature="));
+    block_on_ready(verifier.verify(&escaped, NOW)).unwrap();
+
+    // Signed in the header form, with the parameter too: signed both ways.
+    let both = signed(&signer(), get("/v1/posts?X-Amz-%53ignature=1"));
+    let refused = block_on_ready(verifier.verify(&both, NOW));
+    assert!(matches!(refused, Err(Error::Malformed(Malformed::Ambiguous))), "{refused:?}");
 }
 
 /// HMAC-SHA256, written out here so the test does not lean on the crate's.

@@ -85,8 +85,20 @@ fn signed_apps_may_do_anything() {
     let signer = Signer::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap());
     let request = OwnedRequest::new("GET", "/v1/posts/1").header("Host", "localhost:8080");
     let url = signer.presign(&request, NOW, 60).unwrap();
-    let presigned = OwnedRequest::new("GET", url.target).header("Host", "localhost:8080");
+    let presigned = OwnedRequest::new("GET", &*url.target).header("Host", "localhost:8080");
     assert!(matches!(w.check(&presigned).unwrap().caller(), Caller::App { .. }));
+    // The signature parameter with an escaped letter is still the signature.
+    let escaped = url.target.replace("X-Amz-Signature=", "X-Amz-%53ignature=");
+    let escaped = OwnedRequest::new("GET", escaped).header("Host", "localhost:8080");
+    assert!(matches!(w.check(&escaped).unwrap().caller(), Caller::App { .. }));
+    // Another algorithm is malformed (400), as for every request that cannot be read.
+    let mut sha1 = signed("GET", "/v1/posts", SECRET);
+    for (name, value) in &mut sha1.headers {
+        if name.eq_ignore_ascii_case("authorization") {
+            *value = String::from_utf8_lossy(value).replace("SHA256", "SHA1").into_bytes();
+        }
+    }
+    assert_eq!(reason(w.check(&sha1)), (Reason::Malformed, 400));
 
     assert_eq!(
         reason(w.check(&signed("GET", "/v1/posts", "wrong secret"))),

@@ -441,7 +441,8 @@ fn halves(piece: &[u8], eq: usize) -> Pair<'_> {
     (name, rest.get(1..).unwrap_or_default())
 }
 
-fn is_signature_name(raw: &[u8]) -> bool {
+/// Whether a raw query name decodes to `X-Amz-Signature`.
+pub(crate) fn is_signature_name(raw: &[u8]) -> bool {
     decoded(raw).eq(b"X-Amz-Signature".iter().copied())
 }
 

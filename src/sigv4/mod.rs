@@ -231,7 +231,9 @@ pub fn string_to_sign(amz_date: &str, scope: &Scope<'_>, canonical_request: &[u8
 /// The canonical request a verifier builds for `request`, as text.
 ///
 /// `signed_headers` is the lower-case, sorted, `;`-separated list and
-/// `payload_hash` the value of the last line. Sensitive header values are
+/// `payload_hash` the value of the last line. `X-Amz-Signature` is left out
+/// of the query, as the verifier does for a presigned request (it refuses a
+/// request that carries the parameter and an `Authorization` header). Sensitive header values are
 /// redacted only when `redact` is set (the text is then no longer the one
 /// hashed).
 ///

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::canonical::{MAX_TARGET, query_pairs, split_target};
+use super::canonical::{MAX_TARGET, is_signature_name, query_pairs, split_target};
 use super::encode::{check_escapes, decode_text, decoded};
 use super::{ALGORITHM, MAX_PRESIGN_EXPIRES, Scope};
 use crate::error::{Error, Malformed};
@@ -83,17 +83,18 @@ impl<'a> SignedRequest<'a> {
     ///
     /// # Errors
     /// [`Error::Malformed`] when the request carries no signature, carries it
-    /// both ways, or any part cannot be read; [`Error::Algorithm`] for an
-    /// algorithm other than `AWS4-HMAC-SHA256`.
+    /// both ways, or any part cannot be read ([`Malformed::Algorithm`] for
+    /// an algorithm other than `AWS4-HMAC-SHA256`).
     pub fn parse<R: RequestView + ?Sized>(request: &'a R) -> Result<Self, Error> {
         let special = Special::read(request)?;
         let (_, query) = split_target(request.target());
         if query.len() > MAX_TARGET {
             return Err(Malformed::TooLarge.into());
         }
-        // Most queries hold no `X` at all: then they cannot be presigned.
-        let presigned = memchr::memchr(b'X', query).is_some()
-            && query_pairs(query).any(|(name, _)| name == b"X-Amz-Signature");
+        // A name that decodes to `X-Amz-Signature` holds an `X` or a `%`:
+        // most queries hold neither, and cannot be presigned.
+        let presigned = memchr::memchr2(b'X', b'%', query).is_some()
+            && query_pairs(query).any(|(name, _)| is_signature_name(name));
 
         let mut signed = match (special.authorization, presigned) {
             (Some(_), true) => return Err(Malformed::Ambiguous.into()),
@@ -109,13 +110,15 @@ impl<'a> SignedRequest<'a> {
         if value.len() > MAX_AUTHORIZATION {
             return Err(Malformed::TooLarge.into());
         }
-        // Every part must be text, so the value is checked once, whole.
-        let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
+        // Every part must be text, so the value is checked once, whole. A
+        // field value arrives without surrounding whitespace, but a view may
+        // still carry it.
+        let value = std::str::from_utf8(trim(value)).map_err(|_| Malformed::NotUtf8)?;
         // The algorithm, then a space or nothing at all.
         let rest = match value.strip_prefix(ALGORITHM) {
             Some("") => "",
-            Some(rest) => rest.strip_prefix(' ').ok_or(Error::Algorithm)?,
-            None => return Err(Error::Algorithm),
+            Some(rest) => rest.strip_prefix(' ').ok_or(Malformed::Algorithm)?,
+            None => return Err(Malformed::Algorithm.into()),
         };
         let [credential, signed_headers, signature] = authorization_parts(rest)?;
         let date_value = special.amz_date.ok_or(Malformed::MissingDate)?;
@@ -141,7 +144,7 @@ impl<'a> SignedRequest<'a> {
         };
 
         if get(0)? != ALGORITHM {
-            return Err(Error::Algorithm);
+            return Err(Malformed::Algorithm.into());
         }
         let credential = get(1)?;
         let (date, time) = AmzDate::parse(get(2)?.as_bytes())?;

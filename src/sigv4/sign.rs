@@ -17,7 +17,9 @@ use crate::request::{RequestView, is_token};
 use crate::time::{AmzDate, Timestamp};
 
 /// Choices a signer makes beyond the key, region and service.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` says whether there is a session token, never what it is.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct SignOptions {
     /// How the canonical request is formed. Para: [`CanonicalRules::PARA`].
     pub rules: CanonicalRules,
@@ -36,6 +38,19 @@ pub struct SignOptions {
     /// Names of headers to leave unsigned, in any case (e.g. `user-agent`);
     /// never `host`, which every verifier requires signed.
     pub unsigned_headers: Vec<String>,
+}
+
+impl std::fmt::Debug for SignOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = self.session_token.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SignOptions")
+            .field("rules", &self.rules)
+            .field("content_sha256_header", &self.content_sha256_header)
+            .field("unsigned_payload", &self.unsigned_payload)
+            .field("session_token", &token)
+            .field("unsigned_headers", &self.unsigned_headers)
+            .finish()
+    }
 }
 
 /// The headers that sign a request: add them all.
@@ -122,6 +137,8 @@ impl Signer {
     pub fn with_scope(mut self, region: &str, service: &str) -> Self {
         self.region = region.to_owned();
         self.service = service.to_owned();
+        // A key derived for the old scope signs nothing in the new one.
+        self.cached = RwLock::new(None);
         self
     }
 

@@ -277,12 +277,16 @@ impl<S: AppStore> Verifier<S> {
     }
 
     fn check_time(&self, signed: &SignedRequest<'_>, now: Timestamp) -> Result<(), Error> {
-        let skew = i64::from(self.config.max_skew_secs);
-        let age = now.unix().saturating_sub(signed.timestamp().unix());
+        let skew = u64::from(self.config.max_skew_secs);
+        let (now, dated) = (now.unix(), signed.timestamp().unix());
+        // How far apart the two are, exact at any two times.
+        let gap = now.abs_diff(dated);
         match signed.form() {
-            Form::Header if age.abs() > skew => Err(Error::TimeSkewed),
-            Form::Presigned { .. } if -age > skew => Err(Error::TimeSkewed),
-            Form::Presigned { expires } if age > i64::from(expires) => Err(Error::Expired),
+            Form::Header if gap > skew => Err(Error::TimeSkewed),
+            Form::Presigned { .. } if dated > now && gap > skew => Err(Error::TimeSkewed),
+            Form::Presigned { expires } if now > dated && gap > u64::from(expires) => {
+                Err(Error::Expired)
+            }
             _ => Ok(()),
         }
     }
