@@ -278,6 +278,10 @@ pub enum Malformed {
     /// is `/`, as SigV4 says).
     #[error("request target is not a path")]
     Target,
+    /// A resource path with a `.` or `..` segment or a `;`, which a router
+    /// might read as another resource.
+    #[error("the path has a `.` or `..` segment or a `;`")]
+    ResourcePath,
     /// A header, the target or the whole request is larger than we accept.
     #[error("too large")]
     TooLarge,

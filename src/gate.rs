@@ -20,11 +20,12 @@ use std::sync::Arc;
 
 use crate::error::{Error, Malformed};
 use crate::jwt::{Subject, Tokens};
+use crate::keys::AppId;
 use crate::permissions::{Kind, Who};
 use crate::request::{RequestView, trim};
 use crate::sigv4::canonical::{is_signature_name, query_pairs, split_target};
 use crate::sigv4::encode::{check_escapes, decode_text};
-use crate::sigv4::{Verifier, VerifierConfig};
+use crate::sigv4::{PayloadCheck, Verifier, VerifierConfig};
 use crate::store::{AppRecord, AppStore};
 use crate::time::Timestamp;
 use crate::users::{UserRecord, UserStore};
@@ -81,7 +82,7 @@ pub enum Grounds {
     App,
     /// Admins may do anything in their app.
     Admin,
-    /// Any user may read itself (`_me`) and its own permissions
+    /// Any user may read (`GET`) itself (`_me`) and its own permissions
     /// (`GET _permissions/<own id>`), as in Para.
     Own,
     /// An entry of the resource permissions.
@@ -103,6 +104,7 @@ pub struct Allowed {
     caller: Caller,
     resource: String,
     grounds: Grounds,
+    payload: Option<PayloadCheck>,
 }
 
 impl Allowed {
@@ -119,6 +121,33 @@ impl Allowed {
     /// Why it was allowed.
     pub fn grounds(&self) -> &Grounds {
         &self.grounds
+    }
+
+    /// What the signature says of the body: `Some` for a SigV4 request,
+    /// `None` when no signature covers the body (tokens, guests).
+    ///
+    /// [`PayloadCheck::Pending`] means the view had no body (a request
+    /// head such as [`http::request::Parts`]): the body is not checked yet.
+    pub fn payload(&self) -> Option<PayloadCheck> {
+        self.payload
+    }
+
+    /// Check `body`, read after the gate, against the hash a SigV4 signature
+    /// covers. Call it before acting on a body the gate did not see; it does
+    /// nothing when the gate saw the body, or when no signature covers it.
+    ///
+    /// # Errors
+    /// [`Error::BodyMismatch`] when the body is not the one signed.
+    pub fn check_body(&self, body: &[u8]) -> Result<(), Error> {
+        self.payload.map_or(Ok(()), |payload| payload.check_body(body))
+    }
+
+    /// As [`Allowed::check_body`], given the body's SHA-256.
+    ///
+    /// # Errors
+    /// [`Error::BodyMismatch`].
+    pub fn check_body_sha256(&self, body_sha256: &[u8; 32]) -> Result<(), Error> {
+        self.payload.map_or(Ok(()), |payload| payload.check_body_sha256(body_sha256))
     }
 }
 
@@ -160,6 +189,10 @@ impl<A: AppStore, U: UserStore> Gate<A, U> {
 
     /// Who is calling, and may they do what they ask?
     ///
+    /// Given a request head without its body, a SigV4 request is allowed on
+    /// the strength of the body hash it signs: check the body with
+    /// [`Allowed::check_body`] when it arrives.
+    ///
     /// # Errors
     /// The reason the request is refused: `malformed` (400); `no_credentials`,
     /// `unknown_key`, `signature_mismatch`, `bad_signature`, `expired`, ...
@@ -169,7 +202,7 @@ impl<A: AppStore, U: UserStore> Gate<A, U> {
         request: &R,
         now: Timestamp,
     ) -> Result<Allowed, Error> {
-        let caller = self.authenticate(request, now).await?;
+        let (caller, payload) = self.authenticate(request, now).await?;
         let app = caller.app();
         if !app.active {
             return Err(Error::Inactive("app"));
@@ -181,32 +214,39 @@ impl<A: AppStore, U: UserStore> Gate<A, U> {
 
         let resource = resource_path(request.target())?;
         let grounds = authorize(&caller, method, &resource)?;
-        Ok(Allowed { caller, resource, grounds })
+        Ok(Allowed { caller, resource, grounds, payload })
     }
 
     async fn authenticate<R: RequestView + ?Sized>(
         &self,
         request: &R,
         now: Timestamp,
-    ) -> Result<Caller, Error> {
-        match classify(request)? {
+    ) -> Result<(Caller, Option<PayloadCheck>), Error> {
+        let caller = match classify(request)? {
             Credentials::Signature => {
                 let verified = self.verifier.verify(request, now).await?;
-                Ok(Caller::App { app: verified.app().clone(), proof: AppProof::Signature })
+                let app = verified.app().clone();
+                let caller = Caller::App { app, proof: AppProof::Signature };
+                return Ok((caller, Some(verified.payload())));
             }
             Credentials::Bearer(token) => {
                 let verified = self.tokens.verify(token, None, now).await?;
                 let app = verified.app().clone();
-                Ok(match verified.subject() {
+                match verified.subject() {
                     Subject::User(user) => Caller::User { app, user: user.clone() },
                     Subject::Super => Caller::App { app, proof: AppProof::SuperToken },
-                })
+                }
             }
             Credentials::Guest(key) => {
-                let app = self.tokens.apps().app(key.trim()).await.map_err(Error::Store)?;
-                Ok(Caller::Guest { app: app.ok_or(Error::UnknownKey)? })
+                // `myapp` and `app:MyApp` name `app:myapp`, as a token's `appid` does.
+                let key = key.trim();
+                let app_id = AppId::new(key).ok();
+                let key = app_id.as_ref().map_or(key, AppId::as_str);
+                let app = self.tokens.apps().app(key).await.map_err(Error::Store)?;
+                Caller::Guest { app: app.ok_or(Error::UnknownKey)? }
             }
-        }
+        };
+        Ok((caller, None))
     }
 }
 
@@ -256,12 +296,25 @@ fn classify<R: RequestView + ?Sized>(request: &R) -> Result<Credentials<'_>, Err
 /// The resource path: the path after the version segment (`/v1/posts/123` →
 /// `posts/123`), percent-decoded, without leading or trailing `/`.
 ///
+/// A path that a router might read as another resource is refused: one with
+/// a `.` or `..` segment (written plainly or escaped), which routers that
+/// normalise paths remove, and one with a `;`, which some servers cut off
+/// with what follows it as a path parameter. The permissions checked must be
+/// those of the resource that is served.
+///
 /// # Errors
-/// [`Malformed::PercentEscape`] or [`Malformed::NotUtf8`].
+/// [`Malformed::PercentEscape`], [`Malformed::NotUtf8`] or
+/// [`Malformed::ResourcePath`].
 pub fn resource_path(target: &[u8]) -> Result<String, Error> {
     let (path, _) = split_target(target);
     check_escapes(path)?;
+    if path.contains(&b';') {
+        return Err(Malformed::ResourcePath.into());
+    }
     let path = decode_text(path)?;
+    if path.split('/').any(|segment| segment == "." || segment == "..") {
+        return Err(Malformed::ResourcePath.into());
+    }
     let path = path.trim_matches('/');
     let (first, rest) = path.split_once('/').unwrap_or((path, ""));
     let is_version =
@@ -295,7 +348,7 @@ fn authorize(caller: &Caller, method: &str, resource: &str) -> Result<Grounds, E
     }
     if let Who::User(id) = who {
         let own_permissions = resource.strip_prefix("_permissions/") == Some(id);
-        if resource == "_me" || (method == "GET" && own_permissions) {
+        if method == "GET" && (resource == "_me" || own_permissions) {
             return Ok(Grounds::Own);
         }
     }

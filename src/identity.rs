@@ -356,12 +356,16 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
     /// Sign in (or up) to app `appid` with `provider` and its `token`.
     ///
     /// Finds the user by identifier (by email too when the app links by
-    /// email), creates it when there is none, checks the password of a
-    /// `password` identity, and issues a user token.
+    /// email), checks the password of a `password` identity, links the
+    /// identity to a user found by email, creates the user when there is
+    /// none, and issues a user token. Nothing is written before the
+    /// password is checked.
     ///
     /// # Errors
     /// `unknown_key` for an unknown app, `inactive` for a switched-off app,
-    /// `sign_in_failed` with the [`SignInFailure`], `store` when a store fails.
+    /// `forbidden` when a read-only app would have to sign a user up or link
+    /// an identity, `sign_in_failed` with the [`SignInFailure`], `store`
+    /// when a store fails.
     pub async fn sign_in(
         &self,
         appid: &str,
@@ -381,8 +385,16 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
         let identity = provider.authenticate(&app, token, now).await?;
 
         let (user, created) = match self.find_user(&app, &app_id, &identity).await? {
-            Some(user) => (self.check_password(user, &identity)?, false),
-            None => (self.sign_up(&app, &app_id, &identity).await?, true),
+            Some(Found::ByIdentifier(user)) => (self.check_password(user, &identity)?, false),
+            Some(Found::ByEmail(user)) => {
+                let user = self.check_password(user, &identity)?;
+                refuse_writes_to(&app)?;
+                (self.link(&user, &identity).await?, false)
+            }
+            None => {
+                refuse_writes_to(&app)?;
+                (self.sign_up(&app, &app_id, &identity).await?, true)
+            }
         };
         if !user.active {
             return Err(Error::SignIn(SignInFailure::Unverified));
@@ -397,22 +409,24 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
         app: &AppRecord,
         app_id: &AppId,
         identity: &Identity,
-    ) -> Result<Option<Arc<UserRecord>>, Error> {
+    ) -> Result<Option<Found>, Error> {
         let users = self.tokens.users();
         if let Some(user) =
             users.user_by_identifier(app_id, &identity.identifier).await.map_err(Error::Store)?
         {
-            return Ok(Some(user));
+            return Ok(Some(Found::ByIdentifier(user)));
         }
         let Some(email) = identity.email.as_deref().filter(|_| app.link_by_email) else {
             return Ok(None);
         };
-        let Some(user) = users.user_by_email(app_id, email).await.map_err(Error::Store)? else {
-            return Ok(None);
-        };
-        // Link the new identity to the user with the same email (opted in by the app).
-        let linked = (*user).clone().with_identifier(identity.identifier.clone());
-        Ok(Some(users.put(linked).await.map_err(Error::Store)?))
+        let user = users.user_by_email(app_id, email).await.map_err(Error::Store)?;
+        Ok(user.map(Found::ByEmail))
+    }
+
+    /// Link the new identity to the user with the same email (opted in by the app).
+    async fn link(&self, user: &UserRecord, identity: &Identity) -> Result<Arc<UserRecord>, Error> {
+        let linked = user.clone().with_identifier(identity.identifier.clone());
+        self.tokens.users().put(linked).await.map_err(Error::Store)
     }
 
     fn check_password(
@@ -459,4 +473,19 @@ fn new_user_id() -> Result<String, Error> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|_| Error::Config("no randomness available"))?;
     Ok((u64::from_le_bytes(bytes) >> 1).to_string())
+}
+/// A user found for an identity, and how.
+enum Found {
+    /// Through the identity itself.
+    ByIdentifier(Arc<UserRecord>),
+    /// Through its email, to be linked once the identity is checked.
+    ByEmail(Arc<UserRecord>),
+}
+
+/// Refuse a write in a read-only app (signing a user up, linking an identity).
+fn refuse_writes_to(app: &AppRecord) -> Result<(), Error> {
+    match app.read_only {
+        true => Err(Error::Forbidden("the app is read-only")),
+        false => Ok(()),
+    }
 }

@@ -5,10 +5,10 @@
 //! for one thing: the record of the app behind an access key.
 
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
-use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::keys::{AccessKey, AppId, SecretKey};
@@ -30,21 +30,39 @@ impl StoreError {
 /// A secret and its version: a fingerprint of the secret itself.
 ///
 /// Caches of derived keys are keyed by the version. Because the version is
-/// derived from the secret (the first 8 bytes of its SHA-256), a cache can
-/// never serve a key derived from another secret, even when an app is
-/// deleted and created again, and every server computes the same version.
+/// derived from the secret, a cache can never serve a key derived from
+/// another secret, even when an app is deleted and created again. The
+/// fingerprint is keyed with a random key drawn once per process, so a
+/// version seen in a log cannot be used to test guesses of the secret; it
+/// means something only within the process that computed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionedSecret {
     key: SecretKey,
     version: u64,
 }
 
+/// The key of this process's secret fingerprints.
+fn fingerprint_key() -> &'static [u8; 32] {
+    static KEY: OnceLock<[u8; 32]> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut key = [0u8; 32];
+        if getrandom::fill(&mut key).is_err() {
+            // No system randomness: std's per-process hash keys are the next best.
+            let state = std::collections::hash_map::RandomState::new();
+            for (i, chunk) in key.chunks_exact_mut(8).enumerate() {
+                chunk.copy_from_slice(&state.hash_one(i).to_be_bytes());
+            }
+        }
+        key
+    })
+}
+
 impl VersionedSecret {
     /// The secret with its fingerprint.
     pub fn new(key: SecretKey) -> Self {
-        let digest = Sha256::digest(key.expose_secret().as_bytes());
+        let mac = crate::sigv4::hmac_sha256(fingerprint_key(), key.expose_secret().as_bytes());
         let mut first = [0u8; 8];
-        first.copy_from_slice(&digest[..8]);
+        first.copy_from_slice(&mac[..8]);
         VersionedSecret { key, version: u64::from_be_bytes(first) }
     }
 
@@ -53,7 +71,8 @@ impl VersionedSecret {
         &self.key
     }
 
-    /// Its version (a fingerprint; it reveals nothing usable of the secret).
+    /// Its version: a fingerprint, keyed for this process, that reveals
+    /// nothing usable of the secret.
     pub fn version(&self) -> u64 {
         self.version
     }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use para_auth::gate::{AppProof, Caller, Gate, Grounds};
 use para_auth::jwt::{issue_super_token, issue_user_token};
 use para_auth::permissions::{Kind, ResourcePermissions};
-use para_auth::sigv4::Signer;
+use para_auth::sigv4::{PayloadCheck, SignOptions, Signer};
 use para_auth::store::{AppRecord, AppStore, MemoryAppStore, StoreError};
 use para_auth::users::{MemoryUserStore, UserRecord};
 use para_auth::{
-    AccessKey, AppId, Error, OwnedRequest, Reason, SecretKey, Timestamp, block_on_ready,
+    AccessKey, AppId, Error, Malformed, OwnedRequest, Reason, SecretKey, Timestamp, block_on_ready,
 };
+use sha2::Digest;
 
 const NOW: Timestamp = Timestamp::from_unix(1_704_164_645);
 const SECRET: &str = "FAKEsecretFAKEsecretFAKEsecretFAKEsecretFAKEsecret1234==";
@@ -63,6 +64,11 @@ fn signed(method: &str, target: &str, secret: &str) -> OwnedRequest {
         out = out.header(n, v);
     }
     out
+}
+
+fn signed_with(signer: &Signer, request: OwnedRequest) -> OwnedRequest {
+    let signature = signer.sign(&request, NOW).unwrap();
+    signature.headers().fold(request, |request, (name, value)| request.header(name, value))
 }
 
 fn bearer(method: &str, target: &str, token: &str) -> OwnedRequest {
@@ -160,6 +166,14 @@ fn guests_by_header_or_query() {
     assert!(matches!(w.check(&by_header).unwrap().caller(), Caller::Guest { .. }));
     let by_query = OwnedRequest::new("GET", "/v1/posts?accessKey=app%3Amyapp");
     assert!(matches!(w.check(&by_query).unwrap().caller(), Caller::Guest { .. }));
+    // Any spelling of the app id names the app, as a token's `appid` does.
+    for key in ["myapp", "app:MyApp", "MYAPP"] {
+        let by_query = OwnedRequest::new("GET", format!("/v1/posts?accessKey={key}"));
+        assert!(matches!(w.check(&by_query).unwrap().caller(), Caller::Guest { .. }), "{key}");
+        let by_header = OwnedRequest::new("GET", "/v1/posts")
+            .header("Authorization", format!("Anonymous {key}"));
+        assert!(matches!(w.check(&by_header).unwrap().caller(), Caller::Guest { .. }), "{key}");
+    }
 
     // `tags` lacks the public mark; POST lacks a grant; another app is unknown.
     assert_eq!(
@@ -319,4 +333,92 @@ fn resource_paths() {
     assert_eq!(resource_path(b"/version/x").unwrap(), "version/x");
     assert_eq!(resource_path(b"/v1").unwrap(), "");
     assert!(resource_path(b"/v1/%ff").is_err());
+    assert_eq!(resource_path(b"/v1/a.b/.c/..d").unwrap(), "a.b/.c/..d", "not dot segments");
+    assert_eq!(resource_path(b"/v1/a%3Bb").unwrap(), "a;b", "an escaped `;` is a letter");
+}
+
+#[test]
+fn paths_a_router_may_read_as_another_resource_are_refused() {
+    let w = world(|a| {
+        a.with_permissions(ResourcePermissions::from_json(r#"{"*": {"*": ["*"]}}"#).unwrap())
+    });
+    let token = w.user_token("u1");
+    for target in [
+        "/v1/posts/../_newkeys",
+        "/v1/./_newkeys",
+        "/v1/posts/%2e%2e/_newkeys",
+        "/v1/posts/%2E/x",
+        "/v1/posts%2F..%2F_newkeys",
+        "/v1/_newkeys;x",
+        "/v1/posts;v=1/2",
+        "/v1/..",
+    ] {
+        let refused = w.check(&bearer("POST", target, &token));
+        assert!(
+            matches!(refused, Err(Error::Malformed(Malformed::ResourcePath))),
+            "{target}: {refused:?}"
+        );
+        assert_eq!(reason(w.check(&signed("POST", target, SECRET))), (Reason::Malformed, 400));
+    }
+    assert!(w.check(&bearer("POST", "/v1/posts/a..b", &token)).is_ok());
+}
+
+#[test]
+fn a_user_may_read_itself_and_change_itself_only_as_permitted() {
+    let w = world(|a| a);
+    let token = w.user_token("u1");
+    assert_eq!(w.check(&bearer("GET", "/v1/_me", &token)).unwrap().grounds(), &Grounds::Own);
+    for method in ["POST", "PUT", "PATCH", "DELETE"] {
+        let refused = w.check(&bearer(method, "/v1/_me", &token));
+        assert_eq!(reason(refused), (Reason::Forbidden, 403), "{method} /v1/_me");
+    }
+    // Para's implicit access to one's own path still holds (GET, PATCH, DELETE).
+    for method in ["POST", "PUT"] {
+        let refused = w.check(&bearer(method, "/v1/_permissions/u1", &token));
+        assert_eq!(reason(refused), (Reason::Forbidden, 403), "{method} own permissions");
+    }
+    let w = world(|a| {
+        a.with_permissions(ResourcePermissions::from_json(r#"{"u1": {"_me": ["PATCH"]}}"#).unwrap())
+    });
+    let allowed = w.check(&bearer("PATCH", "/v1/_me", &w.user_token("u1"))).unwrap();
+    assert!(matches!(allowed.grounds(), Grounds::Permission { .. }));
+}
+
+#[test]
+fn a_request_head_leaves_the_signed_body_to_check() {
+    let w = world(|a| a);
+    let body = br#"{"amount":1}"#;
+    let sha = hex::encode(sha2::Sha256::digest(body));
+    let signer = Signer::new(AccessKey::new("app:myapp").unwrap(), SecretKey::new(SECRET).unwrap())
+        .with_options(SignOptions { content_sha256_header: true, ..SignOptions::default() });
+    let request = OwnedRequest::new("POST", "/v1/posts")
+        .header("Host", "localhost:8080")
+        .with_body(body.to_vec());
+    let signature = signer.sign(&request, NOW).unwrap();
+    assert_eq!(signature.content_sha256.as_deref(), Some(sha.as_str()));
+    let mut head = http::Request::post("http://localhost:8080/v1/posts");
+    for (name, value) in signature.headers() {
+        head = head.header(name, value);
+    }
+    let (head, ()) = head.body(()).unwrap().into_parts();
+
+    let allowed = block_on_ready(w.gate.check(&head, NOW)).unwrap();
+    let Some(PayloadCheck::Pending(signed)) = allowed.payload() else {
+        panic!("the body is still to check: {:?}", allowed.payload())
+    };
+    assert_eq!(hex::encode(signed), sha);
+    allowed.check_body(body).unwrap();
+    let other = br#"{"amount":1000}"#;
+    assert_eq!(allowed.check_body(other).unwrap_err().reason(), Reason::BodyMismatch);
+    let other_sha: [u8; 32] = sha2::Sha256::digest(other).into();
+    assert_eq!(allowed.check_body_sha256(&other_sha).unwrap_err().reason(), Reason::BodyMismatch);
+
+    // With the body at hand the gate checks it; tokens sign no body.
+    let whole = w.check(&signed_with(&signer, request)).unwrap();
+    assert_eq!(whole.payload(), Some(PayloadCheck::Verified));
+    whole.check_body(other).unwrap();
+    let token = w.user_token("u1");
+    let by_token = w.check(&bearer("POST", "/v1/posts", &token)).unwrap();
+    assert_eq!(by_token.payload(), None);
+    by_token.check_body(other).unwrap();
 }

@@ -144,3 +144,17 @@ fn an_app_created_again_with_a_new_secret_does_not_inherit_cached_keys() {
     assert_eq!(err.reason(), Reason::SignatureMismatch);
     block_on_ready(verifier.verify(&signed_with("brand-new", NOW), NOW)).unwrap();
 }
+
+#[test]
+fn a_secret_version_is_not_a_plain_hash_of_the_secret() {
+    use sha2::Digest;
+    let secret = para_auth::SecretKey::new("hunter2hunter2").unwrap();
+    let plain: [u8; 32] = sha2::Sha256::digest(b"hunter2hunter2").into();
+    let versioned = para_auth::store::VersionedSecret::new(secret.clone());
+    assert_ne!(versioned.version().to_be_bytes(), plain[..8], "a dictionary could test it");
+    // Within the process the version still names the secret.
+    assert_eq!(para_auth::store::VersionedSecret::new(secret).version(), versioned.version());
+    let other = para_auth::SecretKey::new("hunter3hunter3").unwrap();
+    assert_ne!(para_auth::store::VersionedSecret::new(other).version(), versioned.version());
+    assert!(!format!("{versioned:?}").contains("hunter2"));
+}

@@ -356,3 +356,73 @@ fn inactive_apps_and_users_are_refused() {
         block_on_ready(auth.sign_in("app:myapp", "password", "a@b.c::password1", NOW)).unwrap_err();
     assert_eq!(err.reason(), Reason::Inactive);
 }
+
+#[test]
+fn a_switched_off_app_has_its_tokens_refused_and_issues_none() {
+    let (auth, (apps, _)) =
+        setup(|a| a.with_unverified_emails(true).with_one_session_per_user(false));
+    let signed =
+        block_on_ready(auth.sign_in("app:myapp", "password", "a@b.c::password1", NOW)).unwrap();
+    let tokens = auth.tokens();
+    let verified = block_on_ready(tokens.verify(&signed.jwt.access_token, None, NOW)).unwrap();
+    let app = apps.get("app:myapp").unwrap();
+    let super_token = issue_super_token(&app, NOW).unwrap().access_token;
+
+    apps.insert((*app).clone().with_active(false));
+    for token in [&signed.jwt.access_token, &super_token] {
+        let err = block_on_ready(tokens.verify(token, None, NOW)).unwrap_err();
+        assert_eq!((err.reason(), err.status().as_u16()), (Reason::Inactive, 403));
+    }
+    let off = apps.get("app:myapp").unwrap();
+    let err = block_on_ready(tokens.issue_for(&off, signed.user.clone(), None, NOW)).unwrap_err();
+    assert_eq!(err.reason(), Reason::Inactive);
+    // A token verified while the app was on is not refreshed once it is off.
+    let err = block_on_ready(tokens.refresh(&verified, NOW)).unwrap_err();
+    assert_eq!(err.reason(), Reason::Inactive);
+
+    // A forged token learns nothing of the app's state.
+    let mut forged = super_token.clone();
+    forged.pop();
+    forged.push(if super_token.ends_with('A') { 'B' } else { 'A' });
+    let err = block_on_ready(tokens.verify(&forged, None, NOW)).unwrap_err();
+    assert_eq!(err.reason(), Reason::BadSignature);
+}
+
+#[test]
+fn a_read_only_app_signs_users_in_but_writes_no_user() {
+    let (auth, (apps, users)) = setup(|a| a.with_unverified_emails(true).with_link_by_email(true));
+    block_on_ready(auth.sign_in("app:myapp", "password", "ann@example.com::password1", NOW))
+        .unwrap();
+    let app = apps.get("app:myapp").unwrap();
+    apps.insert((*app).clone().with_read_only(true));
+
+    let again =
+        block_on_ready(auth.sign_in("app:myapp", "password", "ann@example.com::password1", NOW));
+    assert!(!again.unwrap().created, "a known user signs in");
+    let refused =
+        block_on_ready(auth.sign_in("app:myapp", "password", "bob@example.com::password1", NOW));
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "no sign-up: {refused:?}");
+    let refused =
+        block_on_ready(auth.sign_in("app:myapp", "github", "good:42:ann@example.com", NOW));
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "no linking: {refused:?}");
+    let ann = block_on_ready(users.user_by_email(&app_id(), "ann@example.com")).unwrap().unwrap();
+    assert_eq!(ann.identifiers, ["ann@example.com"]);
+    assert!(block_on_ready(users.user_by_email(&app_id(), "bob@example.com")).unwrap().is_none());
+}
+
+#[test]
+fn a_wrong_password_links_nothing() {
+    let (auth, (_, users)) = setup(|a| a.with_unverified_emails(true).with_link_by_email(true));
+    let github =
+        block_on_ready(auth.sign_in("app:myapp", "github", "good:42:vic@example.com", NOW))
+            .unwrap();
+    // Someone tries a password for the GitHub user's email.
+    let refused =
+        block_on_ready(auth.sign_in("app:myapp", "password", "vic@example.com::guess1234", NOW));
+    assert_eq!(failure(refused), SignInFailure::WrongPassword);
+    let vic = block_on_ready(users.user_by_email(&app_id(), "vic@example.com")).unwrap().unwrap();
+    assert_eq!(vic.id, github.user.id);
+    assert_eq!(vic.identifiers, ["gh:42"], "the password identity was not linked");
+    let found = block_on_ready(users.user_by_identifier(&app_id(), "vic@example.com")).unwrap();
+    assert!(found.is_none());
+}

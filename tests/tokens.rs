@@ -211,3 +211,43 @@ fn a_switched_off_user_gets_no_token() {
     let refused = block_on_ready(tokens.verify(&issued.access_token, None, now));
     assert_eq!(refused.unwrap_err().reason(), Reason::Inactive);
 }
+
+/// A super token for `app:myapp` with these time claims, signed here with
+/// `hmac` (HS256 over `header.payload`, RFC 7515), not by the crate.
+fn super_token_with_times(times: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"appid":"app:myapp",{times}}}"#));
+    let input = format!("{header}.{payload}");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PARA_APP_SECRET.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+#[test]
+fn fractional_times_are_judged_exactly() {
+    let tokens = para_tokens();
+    let now = 1_704_164_645_i64;
+    let verdict = |times: String| {
+        let token = super_token_with_times(&times);
+        block_on_ready(tokens.verify(&token, None, Timestamp::from_unix(now)))
+            .err()
+            .map(|e| e.reason())
+    };
+    // Valid while now < exp, and from nbf on: no leeway either way.
+    assert_eq!(verdict(format!(r#""exp":{now}.5"#)), None, "exp half a second ahead");
+    assert_eq!(verdict(format!(r#""exp":{now}"#)), Some(Reason::Expired));
+    assert_eq!(verdict(format!(r#""exp":{}.5"#, now - 1)), Some(Reason::Expired));
+    let exp = now + 60;
+    assert_eq!(verdict(format!(r#""exp":{exp},"nbf":{now}.5"#)), Some(Reason::NotYetValid));
+    assert_eq!(verdict(format!(r#""exp":{exp},"nbf":{}.5"#, now - 1)), None);
+    assert_eq!(verdict(format!(r#""exp":{exp},"nbf":{now}"#)), None);
+    assert_eq!(verdict(format!(r#""exp":{exp},"nbf":{}"#, now + 1)), Some(Reason::NotYetValid));
+
+    // The same through the bare token check.
+    let parsed = super_token_with_times(&format!(r#""exp":{now}.5,"nbf":{}.5"#, now - 1));
+    jws::parse(parsed.as_bytes()).unwrap().check_times(Timestamp::from_unix(now), 0).unwrap();
+    let early = super_token_with_times(&format!(r#""exp":{exp},"nbf":{now}.25"#));
+    let early = jws::parse(early.as_bytes()).unwrap().check_times(Timestamp::from_unix(now), 0);
+    assert_eq!(early.unwrap_err().reason(), Reason::NotYetValid);
+}

@@ -177,8 +177,7 @@ impl Parsed<'_> {
             nbf: Option<f64>,
         }
         let times: Times = serde_json::from_slice(&self.payload).map_err(|_| Malformed::Claims)?;
-        let secs = |v: Option<f64>| v.map(|x| x.floor() as i64);
-        super::check_times(secs(times.exp), secs(times.nbf), now, leeway_secs)
+        super::check_times(super::secs_up(times.exp), super::secs_up(times.nbf), now, leeway_secs)
     }
 }
 

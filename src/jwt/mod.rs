@@ -71,8 +71,16 @@ struct WireClaims<'a> {
     refresh: Option<f64>,
 }
 
+/// Whole seconds of a claim, rounded down, as the claims are shown.
 fn secs(v: Option<f64>) -> Option<i64> {
     v.map(|x| x.floor() as i64)
+}
+
+/// Whole seconds of a time claim, rounded up, for the checks against a
+/// clock of whole seconds: `now >= exp` and `now < nbf` then hold exactly
+/// when they hold for the fractional claim.
+fn secs_up(v: Option<f64>) -> Option<i64> {
+    v.map(|x| x.ceil() as i64)
 }
 
 impl WireClaims<'_> {
@@ -309,7 +317,8 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
     /// # Errors
     /// `malformed`, `algorithm`, `wrong_app`, `unknown_key` (no such app),
     /// `bad_signature`, `expired` (also when `exp` is missing), `not_yet_valid`,
-    /// `inactive` (the user is switched off); `store` when a store fails.
+    /// `inactive` (the app or the user is switched off: told only to a
+    /// caller whose token is good); `store` when a store fails.
     pub async fn verify(
         &self,
         token: &str,
@@ -330,7 +339,10 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
             None => None,
         };
         let previous_secret = check_mac(&parsed, &self.keys, (&app_id, &app), user.as_ref(), now)?;
-        check_times(secs(wire.exp), secs(wire.nbf), now, self.config.leeway_secs)?;
+        check_times(secs_up(wire.exp), secs_up(wire.nbf), now, self.config.leeway_secs)?;
+        if !app.active {
+            return Err(Error::Inactive("app"));
+        }
         let claims = wire.to_claims();
 
         let subject = match user {
@@ -352,7 +364,7 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
     /// the user's token secret is replaced first, so earlier tokens die.
     ///
     /// # Errors
-    /// `inactive` for a switched-off user; `store` when the store fails.
+    /// `inactive` for a switched-off app or user; `store` when the store fails.
     pub async fn issue_for(
         &self,
         app: &AppRecord,
@@ -360,6 +372,9 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
         idp: Option<&str>,
         now: Timestamp,
     ) -> Result<(IssuedToken, Arc<UserRecord>), Error> {
+        if !app.active {
+            return Err(Error::Inactive("app"));
+        }
         if !user.active {
             return Err(Error::Inactive("user"));
         }
@@ -368,10 +383,13 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
         Ok((issue_user_token(app, &user, idp, now)?, user))
     }
 
-    /// A new token for the user of a verified user token (super tokens are refused).
+    /// A new token for the user of a verified user token (super tokens are
+    /// refused). The app is read from the store again, so a token verified
+    /// before its app was switched off is not refreshed after.
     ///
     /// # Errors
-    /// [`Error::Forbidden`] for a super token; as [`Tokens::issue_for`].
+    /// [`Error::Forbidden`] for a super token; `unknown_key` when the app is
+    /// gone; as [`Tokens::issue_for`].
     pub async fn refresh(
         &self,
         verified: &VerifiedToken,
@@ -379,7 +397,9 @@ impl<A: AppStore, U: UserStore> Tokens<A, U> {
     ) -> Result<IssuedToken, Error> {
         let user = verified.user().ok_or(Error::Forbidden("super tokens cannot be refreshed"))?;
         let idp = verified.claims.idp.as_deref();
-        Ok(self.issue_for(&verified.app, user.clone(), idp, now).await?.0)
+        let app = self.apps.app(verified.app_id.as_str()).await.map_err(Error::Store)?;
+        let app = app.ok_or(Error::UnknownKey)?;
+        Ok(self.issue_for(&app, user.clone(), idp, now).await?.0)
     }
 
     /// Revoke every token of a user by replacing its token secret.
