@@ -6,10 +6,13 @@
 //! message, never a crash or a skip. The `para-auth check` command and the
 //! crate's tests both run vectors through [`run_file`].
 
+use std::collections::HashMap;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
+use crate::error::Malformed;
 use crate::jwt::{Subject, Tokens};
 use crate::keys::{AccessKey, AppId, SecretKey};
 use crate::permissions::{ResourcePermissions, Who};
@@ -53,25 +56,57 @@ impl Report {
     }
 }
 
-/// Run every line of a JSON Lines text.
-pub fn run_file(text: &str) -> Report {
+/// Run every line of a JSON Lines file, given as its bytes (or text).
+///
+/// Each line is judged alone: one that is not UTF-8 or not JSON, or lacks
+/// its `id` or `source`, or repeats an earlier line's `id`, fails with its
+/// own message and the others still run.
+pub fn run_file(text: impl AsRef<[u8]>) -> Report {
     let mut report = Report::default();
-    for (n, line) in text.lines().enumerate() {
-        let parsed: Result<Value, _> = serde_json::from_str(line);
-        let id = match &parsed {
-            Ok(v) => v["id"].as_str().map_or_else(|| format!("line {}", n + 1), str::to_owned),
-            Err(_) => format!("line {}", n + 1),
-        };
-        let outcome = match parsed {
-            Ok(vector) => run_vector(&vector),
-            Err(e) => Err(format!("not a JSON object: {e}")),
-        };
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    for (n, line) in lines(text.as_ref()).enumerate() {
+        let (id, outcome) = run_line(line, n + 1, &mut ids);
         match outcome {
             Ok(()) => report.passed += 1,
             Err(message) => report.failures.push(Failure { id, message }),
         }
     }
     report
+}
+
+/// The lines of `text`, as `str::lines` splits them (a final `\n` ends the
+/// last line, a `\r` before a `\n` is dropped), but of bytes.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let pieces = (!text.is_empty()).then(|| text.split(|&b| b == b'\n'));
+    pieces.into_iter().flatten().map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// The id to report line `n` under, and its outcome.
+fn run_line(
+    line: &[u8],
+    n: usize,
+    ids: &mut HashMap<String, usize>,
+) -> (String, Result<(), String>) {
+    let label = format!("line {n}");
+    let Ok(line) = std::str::from_utf8(line) else {
+        return (label, Err("the line is not UTF-8".to_owned()));
+    };
+    let vector = match serde_json::from_str::<Value>(line) {
+        Ok(vector) if vector.is_object() => vector,
+        Ok(_) => return (label, Err("not a JSON object".to_owned())),
+        Err(e) => return (label, Err(format!("not a JSON object: {e}"))),
+    };
+    let Some(id) = vector["id"].as_str() else {
+        return (label, Err("no `id`, or it is not text".to_owned()));
+    };
+    if let Some(first) = ids.insert(id.to_owned(), n) {
+        return (id.to_owned(), Err(format!("the `id` of line {first} again (line {n})")));
+    }
+    if vector["source"].as_str().is_none_or(str::is_empty) {
+        return (id.to_owned(), Err("no `source`, or it is not text".to_owned()));
+    }
+    (id.to_owned(), run_vector(&vector))
 }
 
 /// Run one vector: `Ok` when it passes, else what went wrong.
@@ -90,28 +125,93 @@ fn text<'v>(v: &'v Value, field: &str) -> Result<&'v str, String> {
     v[field].as_str().ok_or_else(|| format!("`{field}` is missing or not text"))
 }
 
+/// A byte string given as text in `field` or as base64 in `field_b64`;
+/// `None` when neither is there.
+fn optional_bytes(v: &Value, field: &str) -> Result<Option<Vec<u8>>, String> {
+    let b64 = format!("{field}_b64");
+    match (v.get(field), v.get(&b64)) {
+        (None, None) => Ok(None),
+        (Some(Value::String(text)), None) => Ok(Some(text.as_bytes().to_vec())),
+        (None, Some(Value::String(encoded))) => {
+            STANDARD.decode(encoded).map(Some).map_err(|e| format!("`{b64}`: {e}"))
+        }
+        (Some(_), Some(_)) => Err(format!("both `{field}` and `{b64}`")),
+        _ => Err(format!("`{field}` is not text (or `{b64}` not base64 text)")),
+    }
+}
+
+/// As [`optional_bytes`], required.
+fn bytes(v: &Value, field: &str) -> Result<Vec<u8>, String> {
+    optional_bytes(v, field)?.ok_or_else(|| format!("no `{field}` (or `{field}_b64`)"))
+}
+
 fn request(v: &Value) -> Result<OwnedRequest, String> {
     let r = &v["request"];
-    let mut request = OwnedRequest::new(text(r, "method")?, text(r, "target")?);
-    for pair in r["headers"].as_array().ok_or("`request.headers` is not a list")? {
-        let name = pair[0].as_str().ok_or("a header name is not text")?;
-        let value = pair[1].as_str().ok_or("a header value is not text")?;
-        request = request.header(name, value);
+    let mut request = OwnedRequest::new(text(r, "method")?, bytes(r, "target")?);
+    // Header pairs as text, or (for bytes that are not UTF-8) both in base64.
+    let (pairs, encoded) = match (r.get("headers"), r.get("headers_b64")) {
+        (Some(pairs), None) => (pairs, false),
+        (None, Some(pairs)) => (pairs, true),
+        (Some(_), Some(_)) => return Err("both `headers` and `headers_b64`".to_owned()),
+        (None, None) => return Err("no `request.headers`".to_owned()),
+    };
+    for pair in pairs.as_array().ok_or("`request.headers` is not a list")? {
+        let [name, value] = pair.as_array().map(Vec::as_slice).unwrap_or_default() else {
+            return Err(format!("a header is not a [name, value] pair: {pair}"));
+        };
+        let (Some(name), Some(value)) = (name.as_str(), value.as_str()) else {
+            return Err(format!("a header name or value is not text: {pair}"));
+        };
+        let (name, value) = match encoded {
+            false => (name.to_owned(), value.as_bytes().to_vec()),
+            true => {
+                let decode = |b64: &str| STANDARD.decode(b64).map_err(|e| format!("{pair}: {e}"));
+                let name = String::from_utf8(decode(name)?)
+                    .map_err(|_| format!("a header name is not text: {pair}"))?;
+                (name, decode(value)?)
+            }
+        };
+        request = request.header(&name, value);
     }
-    let body = r["body_b64"].as_str().unwrap_or("");
-    request.body = STANDARD.decode(body).map_err(|e| format!("`body_b64`: {e}"))?;
+    request.body = optional_bytes(r, "body")?.unwrap_or_default();
     Ok(request)
 }
 
-fn rules(v: &Value) -> Result<CanonicalRules, String> {
-    let options = &v["options"];
-    let path_encoding = match options["path"].as_str() {
-        None | Some("double") => PathEncoding::Double,
-        Some("single") => PathEncoding::Single,
-        Some(other) => return Err(format!("unknown path option `{other}`")),
+/// The vector's `options`, each checked: a value of the wrong type or an
+/// option we do not know fails the vector, never runs with a default.
+struct Options {
+    rules: CanonicalRules,
+    skew_secs: Option<u32>,
+}
+
+fn options(v: &Value) -> Result<Options, String> {
+    let mut options = Options { rules: CanonicalRules::PARA, skew_secs: None };
+    let given = match v.get("options") {
+        None | Some(Value::Null) => return Ok(options),
+        Some(given) => given.as_object().ok_or("`options` is not an object")?,
     };
-    let normalize_path = options["normalize"].as_bool().unwrap_or(false);
-    Ok(CanonicalRules { path_encoding, normalize_path })
+    for (name, value) in given {
+        match (name.as_str(), value) {
+            ("path", Value::String(mode)) => {
+                options.rules.path_encoding = match mode.as_str() {
+                    "double" => PathEncoding::Double,
+                    "single" => PathEncoding::Single,
+                    other => return Err(format!("unknown path option `{other}`")),
+                }
+            }
+            ("normalize", Value::Bool(on)) => options.rules.normalize_path = *on,
+            ("skew_s", value) => {
+                let secs = value.as_u64().and_then(|s| u32::try_from(s).ok());
+                let secs = secs.ok_or_else(|| format!("`skew_s` is not whole seconds: {value}"))?;
+                options.skew_secs = Some(secs);
+            }
+            ("path" | "normalize", value) => {
+                return Err(format!("option `{name}` has a value of the wrong type: {value}"));
+            }
+            (other, _) => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    Ok(options)
 }
 
 fn credentials(v: &Value) -> Result<(AccessKey, SecretKey), String> {
@@ -129,7 +229,7 @@ fn sigv4_verify(v: &Value) -> Result<(), String> {
     // A target in absolute form is read as the request it names, as a
     // server reads the raw text; a request that cannot be is refused.
     let request = request(v)?.into_origin_form();
-    let rules = rules(v)?;
+    let Options { rules, skew_secs } = options(v)?;
     let (key, secret) = credentials(v)?;
     let mut config = VerifierConfig {
         region: text(v, "region")?.to_owned(),
@@ -140,13 +240,10 @@ fn sigv4_verify(v: &Value) -> Result<(), String> {
         allow_unsigned_payload: true,
         ..VerifierConfig::default()
     };
-    if let Some(skew) = v["options"]["skew_s"].as_u64() {
-        config.max_skew_secs = u32::try_from(skew).map_err(|_| "`skew_s` is too large")?;
+    if let Some(skew) = skew_secs {
+        config.max_skew_secs = skew;
     }
-
-    if let Ok(request) = &request
-        && (v.get("canonical_request").is_some() || v.get("string_to_sign").is_some())
-    {
+    if let Ok(request) = &request {
         compare_stages(v, request, rules)?;
     }
 
@@ -159,40 +256,41 @@ fn sigv4_verify(v: &Value) -> Result<(), String> {
         Ok(_) => "valid".to_owned(),
         Err(e) => format!("invalid:{} ({e})", e.reason()),
     };
-    let expect = text(v, "expect")?;
-    let matches =
-        got == expect || got.strip_prefix(expect).is_some_and(|rest| rest.starts_with(" ("));
-    if matches { Ok(()) } else { Err(format!("expected {expect}, got {got}")) }
+    compare_outcome(text(v, "expect")?, &got)
 }
 
-/// Check the canonical request and string to sign the verifier builds.
+/// Check the canonical request and string to sign the verifier builds, when
+/// the vector gives them. A request whose signature cannot be read has none:
+/// its verdict (`malformed`) is what is compared.
 fn compare_stages(v: &Value, request: &OwnedRequest, rules: CanonicalRules) -> Result<(), String> {
-    let signed =
-        SignedRequest::parse(request).map_err(|e| format!("cannot parse signature: {e}"))?;
+    let want_canonical = optional_bytes(v, "canonical_request")?;
+    let want_sts = optional_bytes(v, "string_to_sign")?;
+    if want_canonical.is_none() && want_sts.is_none() {
+        return Ok(());
+    }
+    let Ok(signed) = SignedRequest::parse(request) else { return Ok(()) };
     let build = |payload: &str| {
-        sigv4::canonical_request(request, signed.signed_headers(), payload, rules, false)
+        sigv4::canonical_request_bytes(request, signed.signed_headers(), payload, rules, false)
             .map_err(|e| format!("cannot build canonical request: {e}"))
     };
     let mut canonical = build(&payload_hash(request))?;
     // A presigned request is also tried with UNSIGNED-PAYLOAD, as the
     // verifier tries it: either canonical request is one it builds.
     let presigned = matches!(signed.form(), sigv4::Form::Presigned { .. });
-    if presigned && v["canonical_request"].as_str() != Some(canonical.as_str()) {
+    if let Some(want) = want_canonical.as_ref().filter(|want| presigned && **want != canonical) {
         let unsigned = build(sigv4::UNSIGNED_PAYLOAD)?;
-        if v["canonical_request"].as_str() == Some(unsigned.as_str()) {
+        if *want == unsigned {
             canonical = unsigned;
         }
     }
-    if let Some(want) = v["canonical_request"].as_str() {
-        if want != canonical {
-            return Err(format!("canonical request differs:\nwant {want:?}\ngot  {canonical:?}"));
-        }
+    if let Some(want) = want_canonical.filter(|want| *want != canonical) {
+        let (want, got) = (String::from_utf8_lossy(&want), String::from_utf8_lossy(&canonical));
+        return Err(format!("canonical request differs: want {want:?}, got {got:?}"));
     }
-    let sts = sigv4::string_to_sign(signed.date().as_str(), &signed.scope(), canonical.as_bytes());
-    if let Some(want) = v["string_to_sign"].as_str() {
-        if want != sts {
-            return Err(format!("string to sign differs:\nwant {want:?}\ngot  {sts:?}"));
-        }
+    let sts = sigv4::string_to_sign(signed.date().as_str(), &signed.scope(), &canonical);
+    if let Some(want) = want_sts.filter(|want| *want != sts.as_bytes()) {
+        let want = String::from_utf8_lossy(&want);
+        return Err(format!("string to sign differs: want {want:?}, got {sts:?}"));
     }
     Ok(())
 }
@@ -209,24 +307,34 @@ fn payload_hash(request: &OwnedRequest) -> String {
 fn sigv4_sign(v: &Value) -> Result<(), String> {
     let request = request(v)?.into_origin_form().map_err(|e| format!("request: {e}"))?;
     let (key, secret) = credentials(v)?;
-    let options = sigv4::SignOptions { rules: rules(v)?, ..Default::default() };
+    let rules = options(v)?.rules;
     let signer = Signer::new(key, secret)
         .with_scope(text(v, "region")?, text(v, "service")?)
-        .with_options(options);
+        .with_options(sigv4::SignOptions { rules, ..Default::default() });
     let signature = signer.sign(&request, now(v)?).map_err(|e| format!("signing failed: {e}"))?;
     let got: Vec<(&str, &str)> = signature.headers().collect();
 
+    // The headers the signer must add, in any order, names in any case.
     let want = v["expect_headers"].as_array().ok_or("`expect_headers` is not a list")?;
     if want.len() != got.len() {
         return Err(format!("expected {} headers, got {got:?}", want.len()));
     }
-    for (w, (name, value)) in want.iter().zip(&got) {
-        let (wn, wv) = (w[0].as_str().unwrap_or(""), w[1].as_str().unwrap_or(""));
-        if !wn.eq_ignore_ascii_case(name) || wv != *value {
-            return Err(format!("expected {wn}: {wv}\ngot      {name}: {value}"));
+    for w in want {
+        let (Some(wn), Some(wv)) = (w[0].as_str(), w[1].as_str()) else {
+            return Err(format!("an expected header is not a [name, value] pair: {w}"));
+        };
+        match got.iter().find(|(name, _)| wn.eq_ignore_ascii_case(name)) {
+            Some((_, value)) if wv == *value => {}
+            Some((name, value)) => {
+                return Err(format!("expected {wn}: {wv:?}, got {name}: {value:?}"));
+            }
+            None => return Err(format!("expected {wn}: {wv:?}, got no {wn}: {got:?}")),
         }
     }
-    Ok(())
+    // What the signer hashed and signed is what a verifier rebuilds from
+    // the signed request.
+    let signed = signature.headers().fold(request, |r, (name, value)| r.header(name, value));
+    compare_stages(v, &signed, rules)
 }
 
 fn jwt(v: &Value) -> Result<(), String> {
@@ -236,7 +344,11 @@ fn jwt(v: &Value) -> Result<(), String> {
     apps.insert(AppRecord::new(AccessKey::from(app_id.clone()), secret));
 
     let users = MemoryUserStore::new();
-    if let Some(known) = v["users"].as_object() {
+    let known = match v.get("users") {
+        None | Some(Value::Null) => None,
+        Some(users) => Some(users.as_object().ok_or("`users` is not an object")?),
+    };
+    if let Some(known) = known {
         for (id, token_secret) in known {
             let token_secret = token_secret.as_str().ok_or("a user's token secret is not text")?;
             let token_secret = SecretKey::new(token_secret).map_err(|e| e.to_string())?;
@@ -246,7 +358,13 @@ fn jwt(v: &Value) -> Result<(), String> {
     }
 
     let tokens = Tokens::new(apps, users);
-    let got = match block_on_ready(tokens.verify(text(v, "token")?, Some(&app_id), now(v)?)) {
+    let token = bytes(v, "token")?;
+    let now = now(v)?;
+    let outcome = match std::str::from_utf8(&token) {
+        Ok(token) => block_on_ready(tokens.verify(token, Some(&app_id), now)),
+        Err(_) => Err(Malformed::Token.into()),
+    };
+    let got = match outcome {
         Ok(verified) => match verified.subject() {
             Subject::User(user) => format!("user:{}", user.id),
             Subject::Super => "super".to_owned(),
@@ -266,10 +384,11 @@ fn compare_outcome(expect: &str, got: &str) -> Result<(), String> {
 fn permission(v: &Value) -> Result<(), String> {
     let map = ResourcePermissions::from_json(&v["permissions"].to_string())
         .map_err(|e| format!("cannot read permissions: {e}"))?;
-    let who = match &v["subject"] {
-        Value::Null => Who::Guest,
-        Value::String(id) => Who::User(id),
-        _ => return Err("`subject` is neither null nor text".to_owned()),
+    let who = match v.get("subject") {
+        Some(Value::Null) => Who::Guest,
+        Some(Value::String(id)) => Who::User(id),
+        Some(_) => return Err("`subject` is neither null nor text".to_owned()),
+        None => return Err("no `subject` (null for a guest)".to_owned()),
     };
     let decision = map.decide(who, text(v, "method")?, text(v, "resource")?);
     let got = if decision.allowed { "allow" } else { "deny" };

@@ -36,12 +36,21 @@ fn check_counts_unknown_kinds_and_bad_lines_as_failures() {
     let dir = std::env::temp_dir().join(format!("para-auth-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("mixed.jsonl");
-    std::fs::write(&file, "{\"kind\":\"acl\",\"id\":\"a\"}\nnot json\n").unwrap();
+    let good = std::fs::read("tests/vectors/permissions.jsonl").unwrap();
+    let good = good.split(|&b| b == b'\n').next().unwrap();
+    let mixed = [
+        b"{\"kind\":\"acl\",\"id\":\"a\",\"source\":\"s\"}\nnot json\n".as_slice(),
+        b"\"\xff\"\n",
+        good,
+    ]
+    .concat();
+    std::fs::write(&file, mixed).unwrap();
     let output = run(&["check", file.to_str().unwrap()], b"");
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(text.contains("FAIL a: unknown kind `acl`"), "{text}");
-    assert_eq!(text.lines().last(), Some("0 passed, 2 failed"));
+    assert!(text.contains("FAIL line 3: the line is not UTF-8"), "{text}");
+    assert_eq!(text.lines().last(), Some("1 passed, 3 failed"), "a bad line stops nothing");
 }
 
 #[test]

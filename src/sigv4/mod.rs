@@ -233,9 +233,10 @@ pub fn string_to_sign(amz_date: &str, scope: &Scope<'_>, canonical_request: &[u8
 /// `signed_headers` is the lower-case, sorted, `;`-separated list and
 /// `payload_hash` the value of the last line. `X-Amz-Signature` is left out
 /// of the query, as the verifier does for a presigned request (it refuses a
-/// request that carries the parameter and an `Authorization` header). Sensitive header values are
-/// redacted only when `redact` is set (the text is then no longer the one
-/// hashed).
+/// request that carries the parameter and an `Authorization` header).
+/// Sensitive header values are redacted only when `redact` is set (the text
+/// is then no longer the one hashed). Header bytes that are not UTF-8 show
+/// as U+FFFD.
 ///
 /// # Errors
 /// [`Error::Malformed`] for a target that is not a path, a broken percent
@@ -247,6 +248,18 @@ pub fn canonical_request<R: RequestView + ?Sized>(
     rules: CanonicalRules,
     redact: bool,
 ) -> Result<String, Error> {
+    let bytes = canonical_request_bytes(request, signed_headers, payload_hash, rules, redact)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// As [`canonical_request`], the bytes exactly.
+pub(crate) fn canonical_request_bytes<R: RequestView + ?Sized>(
+    request: &R,
+    signed_headers: &str,
+    payload_hash: &str,
+    rules: CanonicalRules,
+    redact: bool,
+) -> Result<Vec<u8>, Error> {
     let parts = canonical::Parts {
         method: request.method(),
         target: request.target(),
@@ -261,7 +274,7 @@ pub fn canonical_request<R: RequestView + ?Sized>(
     } else {
         canonical::write(&mut out, &parts, &headers, rules)?;
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(out)
 }
 
 /// Hex SHA-256 of `bytes`, on the stack.
