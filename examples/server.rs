@@ -188,6 +188,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn app_keys() -> Result<(AccessKey, SecretKey), para_auth::Error> {
     match (std::env::var("PARA_ACCESS_KEY"), std::env::var("PARA_SECRET_KEY")) {
         (Ok(key), Ok(secret)) => Ok((AccessKey::from(AppId::new(&key)?), SecretKey::new(secret)?)),
+        (Ok(_), Err(_)) | (Err(_), Ok(_)) => Err(para_auth::Error::Config(
+            "set both PARA_ACCESS_KEY and PARA_SECRET_KEY, or neither",
+        )),
         _ => {
             let pair = keys::generate("myapp")?;
             println!("PARA_ACCESS_KEY={}", pair.access_key);
@@ -278,7 +281,8 @@ async fn new_keys(State(s): Shared, Extension(allowed): Extension<Allowed>) -> R
         Ok(Some(_)) => {
             Json(json!({"accessKey": app.access_key.as_str(), "secretKey": shown})).into_response()
         }
-        _ => error(StatusCode::NOT_FOUND, "no such app"),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such app"),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the store failed"),
     }
 }
 
@@ -294,7 +298,8 @@ async fn sign_in(State(s): Shared, AnyJson(body): AnyJson<Value>) -> Response {
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("authorization")?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(str::trim)
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
 async fn refresh(State(s): Shared, headers: HeaderMap) -> Response {
@@ -510,7 +515,8 @@ async fn change_permissions(
     match s.apps.update(app.access_key.as_str(), |r| r.clone().with_permissions(permissions)).await
     {
         Ok(Some(_)) => Json(shown).into_response(),
-        _ => error(StatusCode::NOT_FOUND, "no such app"),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such app"),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the store failed"),
     }
 }
 

@@ -197,8 +197,20 @@ impl Error {
     /// A message safe to send to the client.
     ///
     /// It names the reason for malformed, skewed and expired requests, which
-    /// the client can fix, and is the same for every credential failure.
+    /// the client can fix (what is wrong with a path, a target or a size, in
+    /// so many words), and is the same for every credential failure.
     pub fn public_message(&self) -> &'static str {
+        match self {
+            Error::Malformed(Malformed::ResourcePath) => {
+                return "the request path has a `.` or `..` segment or a `;`";
+            }
+            Error::Malformed(Malformed::Target) => return "the request target is not a path",
+            Error::Malformed(Malformed::TooLarge) => return "the request is too large",
+            Error::Malformed(Malformed::HostMismatch) => {
+                return "the request target and the Host header name different hosts";
+            }
+            _ => {}
+        }
         match self.reason() {
             Reason::Malformed => "the request's signature or credentials are malformed",
             Reason::TimeSkewed => "the request date is too far from the server's clock",
@@ -274,6 +286,9 @@ pub enum Malformed {
     /// signed-header list.
     #[error("a header name is not an HTTP token")]
     HeaderName,
+    /// A method that is not an HTTP token (RFC 9110), such as `G ET`.
+    #[error("the method is not an HTTP token")]
+    Method,
     /// The request target's path does not start with `/` (an empty path
     /// is `/`, as SigV4 says).
     #[error("request target is not a path")]

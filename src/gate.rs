@@ -250,6 +250,14 @@ impl<A: AppStore, U: UserStore> Gate<A, U> {
     }
 }
 
+/// Whether `request` carries a SigV4 signature (an `AWS4-` `Authorization`
+/// or a presigned query), which covers its body: [`Gate::check`] must see
+/// the body, or a head that declares its hash, to decide. Any other request
+/// the gate decides on its head alone.
+pub fn signs_body<R: RequestView + ?Sized>(request: &R) -> bool {
+    matches!(classify(request), Ok(Credentials::Signature))
+}
+
 /// Read the credentials a request carries.
 fn classify<R: RequestView + ?Sized>(request: &R) -> Result<Credentials<'_>, Error> {
     let mut authorization = None;

@@ -135,7 +135,11 @@ impl RequestView for http::request::Parts {
 ///
 /// Unlike [`http::Request`] it keeps whatever the wire carried: raw spaces or
 /// UTF-8 in the target, header names in their original case, repeats.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` shows the values of credential headers (`Authorization`,
+/// `Cookie`, ... in [`crate::sigv4::SENSITIVE_HEADERS`]) as `<redacted>`,
+/// and the body's length only.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct OwnedRequest {
     /// The method, e.g. `GET`.
     pub method: String,
@@ -145,6 +149,29 @@ pub struct OwnedRequest {
     pub headers: Vec<(String, Vec<u8>)>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for OwnedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, std::borrow::Cow<'_, str>)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let sensitive =
+                    crate::sigv4::SENSITIVE_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s));
+                match sensitive {
+                    true => (name.as_str(), "<redacted>".into()),
+                    false => (name.as_str(), String::from_utf8_lossy(value)),
+                }
+            })
+            .collect();
+        f.debug_struct("OwnedRequest")
+            .field("method", &self.method)
+            .field("target", &String::from_utf8_lossy(&self.target))
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// The largest raw request [`OwnedRequest::parse_http1`] reads.

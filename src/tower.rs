@@ -1,15 +1,18 @@
 //! A tower `Layer` that puts the [`Gate`] in front of any service (feature `tower`).
 //!
-//! For each request it reads the body up to a limit (413 beyond it), runs
-//! [`Gate::check`] at the system clock's time, and either hands the request on
-//! (the body unchanged, the [`Allowed`] caller in the extensions, the
-//! `Authorization` header marked sensitive) or answers as Para does: a JSON
-//! `{"code": N, "message": "..."}` with the gate's status. CORS is left to
-//! `tower-http`.
+//! For each request it runs [`Gate::check`] at the system clock's time, and
+//! either hands the request on (the body unchanged, the [`Allowed`] caller in
+//! the extensions, the `Authorization` header marked sensitive) or answers as
+//! Para does: a JSON `{"code": N, "message": "..."}` with the gate's status.
+//! A SigV4 request's signature covers its body, so that body is read first,
+//! up to a limit (413 beyond it, 400 when it cannot be read). Any other
+//! request is decided on its head, and its body streams on untouched: a
+//! refusal reads none of it. CORS is left to `tower-http`.
 //!
-//! It works with axum 0.8 and hyper 1: any request body that can be collected
-//! and rebuilt from `Bytes`, and any response body that can be built from
-//! `Bytes`.
+//! It works with any request body that can be collected and rebuilt from
+//! `Bytes` (axum 0.8's `Body`; with hyper 1 alone, convert
+//! `hyper::body::Incoming` first, for instance with `axum::body::Body::new`),
+//! and any response body that can be built from `Bytes`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,9 +22,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::gate::{Allowed, Gate};
+use crate::gate::{Allowed, Gate, signs_body};
 use crate::store::AppStore;
 use crate::time::SystemClock;
 use crate::users::UserStore;
@@ -43,7 +46,7 @@ impl<A, U> Clone for AuthLayer<A, U> {
 }
 
 impl<A, U> AuthLayer<A, U> {
-    /// A layer around `gate`, reading bodies up to 1 MiB.
+    /// A layer around `gate`, reading the bodies of SigV4 requests up to 1 MiB.
     pub fn new(gate: Arc<Gate<A, U>>) -> Self {
         AuthLayer { gate, body_limit: DEFAULT_BODY_LIMIT }
     }
@@ -110,13 +113,26 @@ where
         let limit = self.body_limit;
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
+            mark_sensitive(&mut parts.headers);
+            if !signs_body(&parts) {
+                // Tokens and guests: no signature covers the body.
+                return match gate.check(&parts, SystemClock::now()).await {
+                    Ok(allowed) => {
+                        parts.extensions.insert::<Allowed>(allowed);
+                        inner.call(Request::from_parts(parts, body)).await
+                    }
+                    Err(error) => Ok(refusal(error.status(), error.public_message())),
+                };
+            }
             let bytes = match Limited::new(body, limit).collect().await {
                 Ok(collected) => collected.to_bytes(),
-                Err(_) => {
+                Err(error) if error.is::<LengthLimitError>() => {
                     return Ok(refusal(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"));
                 }
+                Err(_) => {
+                    return Ok(refusal(StatusCode::BAD_REQUEST, "the body could not be read"));
+                }
             };
-            mark_sensitive(&mut parts.headers);
             let view = Request::from_parts(parts, bytes);
             match gate.check(&view, SystemClock::now()).await {
                 Ok(allowed) => {

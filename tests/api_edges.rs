@@ -462,3 +462,27 @@ fn an_unsigned_payload_is_declared_in_the_header_form() {
     let para = Verifier::new(store_with(&[]));
     assert_eq!(reason(block_on_ready(para.verify(&signed, NOW))), Reason::BodyMismatch);
 }
+
+#[test]
+fn a_request_and_a_parsed_token_do_not_show_credentials() {
+    let request = get("/v1/posts")
+        .header("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl")
+        .header("cookie", "session=abc123")
+        .header("X-Other", "shown");
+    let shown = format!("{request:?}");
+    assert!(!shown.contains("eyJhbGci") && !shown.contains("abc123"), "{shown}");
+    assert!(shown.contains("<redacted>") && shown.contains("shown"), "{shown}");
+
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJhcHBpZCI6ImFwcDpteWFwcCJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
+    let parsed = para_auth::jwt::jws::parse(token.as_bytes()).unwrap();
+    let shown = format!("{parsed:?}");
+    assert!(!shown.contains("eyJ") && !shown.contains("c2ln") && !shown.contains("112"), "{shown}");
+}
+
+#[test]
+fn a_refused_path_is_named_to_the_client() {
+    let refused = para_auth::gate::resource_path(b"/v1/a/../b").unwrap_err();
+    assert_eq!(refused.public_message(), "the request path has a `.` or `..` segment or a `;`");
+    let unsigned = Error::Malformed(Malformed::Unsigned);
+    assert_eq!(unsigned.public_message(), "the request's signature or credentials are malformed");
+}

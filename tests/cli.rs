@@ -171,6 +171,63 @@ fn keys_new_and_perms_explain() {
     let output = run(&["perms", "explain", "--map", map, "-", "GET", "tags"], b"");
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output), "deny: DefaultDeny\n");
+    // A request path is read as the gate reads it.
+    let output = run(&["perms", "explain", "--map", map, "u1", "PUT", "/v1/drafts/3?x=1"], b"");
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), "allow: Wildcard by \"u1\" \"drafts/*\" (OWN: own objects only)\n");
+}
+
+/// What `sign` prints for these arguments (with the key and clock fixed).
+fn signed(args: &[&str]) -> String {
+    let output = run(&[&["sign", "--now", "1704164645"], args].concat(), b"");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    stdout(&output)
+}
+
+#[test]
+fn sign_reads_a_url_as_a_client_sends_it() {
+    // As the request goes out: no default port, no user name, no fragment in
+    // `Host`; an empty path is `/`.
+    let plain = signed(&["GET", "/p", "-H", "Host: example.com"]);
+    for url in ["http://example.com:80/p", "https://example.com:443/p", "http://u:pw@example.com/p"]
+    {
+        assert_eq!(signed(&["GET", url]), plain, "{url}");
+    }
+    assert_eq!(signed(&["GET", "http://example.com/p#frag"]), plain);
+    let root = signed(&["GET", "/?a=1", "-H", "Host: localhost:8080"]);
+    assert_eq!(signed(&["GET", "http://localhost:8080?a=1"]), root);
+    assert_eq!(signed(&["GET", "http://localhost:8080?a=1#x"]), root);
+    let presigned = signed(&["GET", "http://localhost:8080?a=1", "--presign", "60"]);
+    assert!(presigned.starts_with("http://localhost:8080/?a=1&X-Amz-Algorithm="), "{presigned}");
+
+    let refused = run(&["sign", "GET", "http://a/p", "-H", "Host: b"], b"");
+    assert_eq!(refused.status.code(), Some(2));
+    let refused = run(&["sign", "G ET", "http://a/p"], b"");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("method"));
+}
+
+#[test]
+fn options_take_their_value_after_an_equals_sign_and_never_echo_it() {
+    let by_env = signed(&["GET", "http://localhost:8080/v1/posts"]);
+    let inline = format!("--secret={SECRET}");
+    let by_option = signed(&["GET", "http://localhost:8080/v1/posts", "--key=app:myapp", &inline]);
+    assert_eq!(by_option, by_env);
+    let refused = run(&["sign", "GET", "/p", "--secrett=hunter2hunter2"], b"");
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("unknown option --secrett") && !said.contains("hunter2"), "{said}");
+    let refused = run(&["sign", "GET", "/p", "--normalize=yes"], b"");
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+#[test]
+fn check_reports_a_file_it_cannot_read_and_still_closes() {
+    let output = run(&["check", "tests/vectors/permissions.jsonl", "no/such/file.jsonl"], b"");
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("FAIL no/such/file.jsonl: the file cannot be read"), "{text}");
+    assert_eq!(text.lines().last(), Some("60 passed, 1 failed"));
 }
 
 #[test]

@@ -129,3 +129,93 @@ fn bodies_over_the_limit_are_refused() {
     assert!(body.contains("\"code\":413"), "{body}");
     assert!(seen.lock().unwrap().caller_app.is_none());
 }
+
+/// A request body that counts its polls and then fails, or, built from
+/// bytes, is those bytes.
+struct Probe {
+    polls: Arc<std::sync::atomic::AtomicUsize>,
+    data: Option<Bytes>,
+}
+
+impl From<Bytes> for Probe {
+    fn from(bytes: Bytes) -> Self {
+        Probe { polls: Arc::default(), data: Some(bytes) }
+    }
+}
+
+impl http_body::Body for Probe {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.data.take() {
+            Some(bytes) if bytes.is_empty() => Poll::Ready(None),
+            Some(bytes) => Poll::Ready(Some(Ok(http_body::Frame::data(bytes)))),
+            None => Poll::Ready(Some(Err(std::io::Error::other("the client went away")))),
+        }
+    }
+}
+
+/// An inner service over [`Probe`] bodies that reads nothing.
+#[derive(Clone)]
+struct Answers;
+
+impl Service<Request<Probe>> for Answers {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Request<Probe>) -> Self::Future {
+        std::future::ready(Ok(Response::new(Full::new(Bytes::from_static(b"inner")))))
+    }
+}
+
+fn probe_service()
+-> impl Service<Request<Probe>, Response = Response<Full<Bytes>>, Error = Infallible> {
+    let apps = Arc::new(MemoryAppStore::new());
+    let key = AccessKey::new("app:myapp").unwrap();
+    let permissions = r#"{"*": {"public": ["GET", "POST", "?"]}}"#;
+    let permissions = para_auth::permissions::ResourcePermissions::from_json(permissions).unwrap();
+    apps.insert(AppRecord::new(key, SecretKey::new(SECRET).unwrap()).with_permissions(permissions));
+    AuthLayer::new(Arc::new(Gate::new(apps, MemoryUserStore::new()))).layer(Answers)
+}
+
+#[test]
+fn requests_decided_on_their_head_leave_the_body_unread() {
+    let mut svc = probe_service();
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let failing = || Probe { polls: polls.clone(), data: None };
+    let read = || polls.load(std::sync::atomic::Ordering::SeqCst);
+
+    // No credentials: refused, the body not touched.
+    let anonymous = Request::post("http://localhost:8080/v1/notes").body(failing()).unwrap();
+    let (status, _) = answer(block_on_ready(svc.call(anonymous)).unwrap());
+    assert_eq!((status, read()), (StatusCode::UNAUTHORIZED, 0));
+
+    // A guest the permissions allow: handed on, the body still unread.
+    let guest = Request::post("http://localhost:8080/v1/public?accessKey=app:myapp")
+        .body(failing())
+        .unwrap();
+    let (status, body) = answer(block_on_ready(svc.call(guest)).unwrap());
+    assert_eq!((status, body.as_str(), read()), (StatusCode::OK, "inner", 0));
+}
+
+#[test]
+fn a_signed_body_that_cannot_be_read_is_a_bad_request() {
+    let mut svc = probe_service();
+    let signed = signed_post(b"{}");
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let request = signed.map(|_| Probe { polls: polls.clone(), data: None });
+    let (status, body) = answer(block_on_ready(svc.call(request)).unwrap());
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("the body could not be read"), "{body}");
+    assert_eq!(polls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

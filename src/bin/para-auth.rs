@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use para_auth::conformance::{Report, run_file};
+use para_auth::conformance::{Failure, Report, run_file};
 use para_auth::jwt::{self, Tokens};
 use para_auth::permissions::{ResourcePermissions, Who};
 use para_auth::sigv4::{CanonicalRules, SignOptions, Signer, Verifier, VerifierConfig};
@@ -39,7 +39,8 @@ usage:
   para-auth token inspect TOKEN            show a token's header and claims, NOT verified
   para-auth keys new APP                   a fresh access key and secret for an app
   para-auth perms explain --map FILE SUBJECT METHOD PATH
-                                           decide with a permission map; SUBJECT - is a guest
+                                           decide with a permission map; SUBJECT - is a guest;
+                                           PATH /v1/posts/1 or the resource posts/1
   para-auth check FILE...                  run conformance vectors (JSON Lines)
 
 options:
@@ -101,8 +102,18 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
+        // `--name value` or `--name=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let given = inline.is_some();
+        let mut value = || match inline.clone() {
+            Some(value) => Ok(value),
+            None => it.next().cloned().ok_or(format!("{flag} needs a value")),
+        };
+        match flag {
+            "--normalize" if given => return Err("--normalize takes no value".to_owned()),
             "--key" => o.key = Some(value()?),
             "--secret" => o.secret = Some(value()?),
             "--region" => o.region = Some(value()?),
@@ -122,6 +133,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 let (n, v) = line.split_once(':').ok_or("a header is 'Name: value'")?;
                 o.headers.push((n.trim().to_owned(), v.trim().to_owned()));
             }
+            // Only the name: the value may be a secret.
             flag if flag.starts_with("--") => {
                 return Err(format!("unknown option {flag}\n{USAGE}"));
             }
@@ -158,15 +170,12 @@ impl Options {
     }
 }
 
-/// Split `http://host:port/path?q` into `http://host:port` and the target.
-fn split_url(url: &str) -> (Option<(&str, &str)>, &str) {
-    let Some(scheme_end) = url.find("://") else {
-        return (None, url);
-    };
+/// `http://host:port` of `http://host:port/path?q`, or `""` for a target
+/// that is not a URL.
+fn origin_of(url: &str) -> &str {
+    let Some(scheme_end) = url.find("://") else { return "" };
     let after = scheme_end + 3;
-    let slash = url[after..].find('/').map_or(url.len(), |i| after + i);
-    let target = if slash == url.len() { "/" } else { &url[slash..] };
-    (Some((&url[..slash], &url[after..slash])), target)
+    url[after..].find(['/', '?']).map_or(url, |end| &url[..after + end])
 }
 
 fn sign(args: &[String]) -> Result<ExitCode, String> {
@@ -174,24 +183,21 @@ fn sign(args: &[String]) -> Result<ExitCode, String> {
     let [method, url] = o.positional.as_slice() else {
         return Err(USAGE.to_owned());
     };
-    let (origin, target) = split_url(url);
-
-    let mut request = OwnedRequest::new(method, target).with_body(o.data.clone());
-    let has_host = o.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host"));
-    if let (Some((_, host)), false) = (origin, has_host) {
-        request = request.header("Host", host);
-    }
+    // A fragment is never sent. A URL's host is written as a client writes
+    // `Host` (no default port, no user name), unless -H gives it.
+    let url = url.split_once('#').map_or(url.as_str(), |(before, _)| before);
+    let mut request = OwnedRequest::new(method, url).with_body(o.data.clone());
     for (n, v) in &o.headers {
         request = request.header(n, v.as_str());
     }
+    let request = request.into_origin_form().map_err(|e| format!("{url}: {e}"))?;
 
     let (key, secret) = o.credentials()?;
     let options = SignOptions { rules: o.rules(), ..SignOptions::default() };
     let signer = Signer::new(key, secret).with_scope(o.region(), o.service()).with_options(options);
     if let Some(expires) = o.presign {
-        let url = signer.presign(&request, o.now(), expires).map_err(|e| e.to_string())?;
-        let base = origin.map_or("", |(base, _)| base);
-        say!("{base}{}", url.target);
+        let presigned = signer.presign(&request, o.now(), expires).map_err(|e| e.to_string())?;
+        say!("{}{}", origin_of(url), presigned.target);
     } else {
         let signature = signer.sign(&request, o.now()).map_err(|e| e.to_string())?;
         for (name, value) in signature.headers() {
@@ -205,8 +211,10 @@ fn verify(args: &[String]) -> Result<ExitCode, String> {
     let o = parse_options(args)?;
     let raw = match o.positional.as_slice() {
         [] => {
+            // One byte past the largest request read is enough to refuse it.
+            let limit = para_auth::request::MAX_RAW_REQUEST as u64 + 1;
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).map_err(|e| e.to_string())?;
+            std::io::stdin().take(limit).read_to_end(&mut buf).map_err(|e| e.to_string())?;
             buf
         }
         [file] => std::fs::read(file).map_err(|e| format!("{file}: {e}"))?,
@@ -255,8 +263,13 @@ fn check(files: &[String]) -> Result<ExitCode, String> {
     let mut report = Report::default();
     for file in files {
         // Bytes: a line that is not UTF-8 fails alone, the others still run.
-        let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-        report.merge(run_file(&bytes));
+        match std::fs::read(file) {
+            Ok(bytes) => report.merge(run_file(&bytes)),
+            Err(e) => report.failures.push(Failure {
+                id: file.clone(),
+                message: format!("the file cannot be read: {e}"),
+            }),
+        }
     }
     for failure in &report.failures {
         // One line each, whatever a message holds.
@@ -362,7 +375,13 @@ fn perms(args: &[String]) -> Result<ExitCode, String> {
     let json = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let map = ResourcePermissions::from_json(&json).map_err(|e| format!("{file}: {e}"))?;
     let who = if subject == "-" { Who::Guest } else { Who::User(subject) };
-    let decision = map.decide(who, method, path);
+    // A request path (`/v1/posts/1`) is read as the gate reads it; a
+    // resource (`posts/1`) is taken as it is.
+    let resource = match path.starts_with('/') {
+        true => para_auth::gate::resource_path(path.as_bytes()).map_err(|e| e.to_string())?,
+        false => path.clone(),
+    };
+    let decision = map.decide(who, method, &resource);
     let verdict = if decision.allowed { "allow" } else { "deny" };
     let by = match (decision.subject, decision.key) {
         (Some(subject), Some(key)) => format!(" by {subject:?} {key:?}"),

@@ -60,7 +60,9 @@ impl Algorithm {
 }
 
 /// A token split and decoded, its MAC not yet checked.
-#[derive(Debug)]
+///
+/// Its `Debug` shows the algorithm and the payload's length: never enough
+/// to rebuild the token, which is a credential.
 pub struct Parsed<'t> {
     /// The header's algorithm.
     pub algorithm: Algorithm,
@@ -70,6 +72,15 @@ pub struct Parsed<'t> {
     pub payload: Vec<u8>,
     mac: [u8; 64],
     mac_len: usize,
+}
+
+impl std::fmt::Debug for Parsed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parsed")
+            .field("algorithm", &self.algorithm)
+            .field("payload_len", &self.payload.len())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]

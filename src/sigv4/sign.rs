@@ -164,13 +164,15 @@ impl Signer {
     /// [`Error::Config`] when the body is unknown and no payload hash was
     /// declared, or the request has no host (or
     /// [`SignOptions::unsigned_headers`] names it); [`Error::Malformed`] when
-    /// the target or a header cannot be canonicalised, or a header to sign
-    /// has a name that is not an HTTP token ([`Malformed::HeaderName`]).
+    /// the target or a header cannot be canonicalised, a header to sign
+    /// has a name that is not an HTTP token ([`Malformed::HeaderName`]), or
+    /// the method is not one ([`Malformed::Method`]).
     pub fn sign<R: RequestView + ?Sized>(
         &self,
         request: &R,
         now: Timestamp,
     ) -> Result<Signature, Error> {
+        check_method(request.method())?;
         let amz_date = now.to_amz_date()?;
         let declared = declared_payload(request);
         let payload = self.payload_hash(request, declared)?;
@@ -253,8 +255,9 @@ impl Signer {
     /// [`Error::Config`] for `expires_secs` outside 1 to 604800, a request
     /// without `host` (or with `host` among the unsigned headers), or a
     /// target that is not UTF-8; [`Error::Malformed`] when the target cannot
-    /// be canonicalised or a header to sign has a name that is not an HTTP
-    /// token ([`Malformed::HeaderName`]).
+    /// be canonicalised, a header to sign has a name that is not an HTTP
+    /// token ([`Malformed::HeaderName`]), or the method is not one
+    /// ([`Malformed::Method`]).
     pub fn presign<R: RequestView + ?Sized>(
         &self,
         request: &R,
@@ -264,6 +267,7 @@ impl Signer {
         if !(1..=MAX_PRESIGN_EXPIRES).contains(&expires_secs) {
             return Err(Error::Config("presigned expiry must be 1 to 604800 seconds"));
         }
+        check_method(request.method())?;
         let view = ViewHeaders::all(request);
         let mut signed_headers = String::new();
         self.push_signed_headers(&mut signed_headers, &view, &[])?;
@@ -479,6 +483,14 @@ impl Signer {
         let out = use_key(&key);
         *self.cached.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((date, key));
         out
+    }
+}
+
+/// Refuse a method no HTTP request can carry (`G ET`, an empty one).
+fn check_method(method: &str) -> Result<(), Error> {
+    match is_token(method) {
+        true => Ok(()),
+        false => Err(Malformed::Method.into()),
     }
 }
 
