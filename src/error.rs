@@ -290,7 +290,8 @@ pub enum Malformed {
     #[error("the method is not an HTTP token")]
     Method,
     /// The request target's path does not start with `/` (an empty path
-    /// is `/`, as SigV4 says).
+    /// is `/`, as SigV4 says), or the target holds a fragment (`#`), which
+    /// no request carries.
     #[error("request target is not a path")]
     Target,
     /// A resource path with a `.` or `..` segment or a `;`, which a router

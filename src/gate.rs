@@ -307,7 +307,8 @@ fn classify<R: RequestView + ?Sized>(request: &R) -> Result<Credentials<'_>, Err
 /// A path that a router might read as another resource is refused: one with
 /// a `.` or `..` segment (written plainly or escaped), which routers that
 /// normalise paths remove, and one with a `;`, which some servers cut off
-/// with what follows it as a path parameter. The permissions checked must be
+/// with what follows it as a path parameter (and one with a fragment, which
+/// no request carries). The permissions checked must be
 /// those of the resource that is served.
 ///
 /// # Errors
@@ -316,7 +317,7 @@ fn classify<R: RequestView + ?Sized>(request: &R) -> Result<Credentials<'_>, Err
 pub fn resource_path(target: &[u8]) -> Result<String, Error> {
     let (path, _) = split_target(target);
     check_escapes(path)?;
-    if path.contains(&b';') {
+    if path.contains(&b';') || target.contains(&b'#') {
         return Err(Malformed::ResourcePath.into());
     }
     let path = decode_text(path)?;

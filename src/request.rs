@@ -97,6 +97,8 @@ fn host_of<'a>(uri: &http::Uri, authority: &'a http::uri::Authority) -> &'a str 
         Some(port) if Some(port) == default => {
             host_port.rsplit_once(':').map_or(host_port, |(host, _)| host)
         }
+        // `host:` names no port: clients send `host`.
+        None => host_port.strip_suffix(':').unwrap_or(host_port),
         _ => host_port,
     }
 }

@@ -344,8 +344,12 @@ fn a_signature_parameter_is_found_under_any_spelling() {
     let escaped = get(&url.replace("X-Amz-Signature=", "%58-Amz-Signature="));
     block_on_ready(verifier.verify(&escaped, NOW)).unwrap();
 
-    // Signed in the header form, with the parameter too: signed both ways.
-    let both = signed(&signer(), get("/v1/posts?X-Amz-%53ignature=1"));
+    // Signed in the header form, with the parameter too: signed both ways,
+    // which the signer refuses to make and the verifier to take.
+    let both = signer().sign(&get("/v1/posts?X-Amz-%53ignature=1"), NOW);
+    assert!(matches!(both, Err(Error::Malformed(Malformed::Ambiguous))), "{both:?}");
+    let mut both = signed(&signer(), get("/v1/posts"));
+    both.target.extend_from_slice(b"?X-Amz-%53ignature=1");
     let refused = block_on_ready(verifier.verify(&both, NOW));
     assert!(matches!(refused, Err(Error::Malformed(Malformed::Ambiguous))), "{refused:?}");
 }
@@ -485,4 +489,62 @@ fn a_refused_path_is_named_to_the_client() {
     assert_eq!(refused.public_message(), "the request path has a `.` or `..` segment or a `;`");
     let unsigned = Error::Malformed(Malformed::Unsigned);
     assert_eq!(unsigned.public_message(), "the request's signature or credentials are malformed");
+}
+
+#[test]
+fn a_fragment_is_neither_signed_nor_taken() {
+    let plain = signer().sign(&get("/p?a=1"), NOW).unwrap();
+    assert_eq!(signer().sign(&get("/p?a=1#frag"), NOW).unwrap(), plain);
+    assert_eq!(
+        signer().sign(&get("/p#frag"), NOW).unwrap(),
+        signer().sign(&get("/p"), NOW).unwrap()
+    );
+    for (target, sent) in [("/v1/posts#frag", "/v1/posts"), ("/v1/posts?a=1#f", "/v1/posts?a=1")] {
+        let url = signer().presign(&get(target), NOW, 600).unwrap().target;
+        assert_eq!(url, signer().presign(&get(sent), NOW, 600).unwrap().target, "{target}");
+    }
+    // A raw target with a fragment is no request a client sends.
+    let mut with_fragment = signed(&signer(), get("/p?a=1"));
+    with_fragment.target.extend_from_slice(b"#frag");
+    let refused = block_on_ready(Verifier::new(store_with(&[])).verify(&with_fragment, NOW));
+    assert!(matches!(refused, Err(Error::Malformed(Malformed::Target))), "{refused:?}");
+}
+
+#[test]
+fn headers_every_client_leaves_unsigned_are_left_unsigned() {
+    let bare = signer().sign(&get("/p"), NOW).unwrap();
+    let mut request = get("/p");
+    for (name, value) in [
+        ("User-Agent", "v1"),
+        ("Expect", "100-continue"),
+        ("Connection", "keep-alive"),
+        ("X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793"),
+    ] {
+        request = request.header(name, value);
+    }
+    assert_eq!(signer().sign(&request, NOW).unwrap(), bare);
+    let every = SignOptions { unsigned_headers: Vec::new(), ..SignOptions::default() };
+    let all = signer().with_options(every).sign(&request, NOW).unwrap();
+    let list = "SignedHeaders=connection;expect;host;user-agent;x-amz-date;x-amzn-trace-id,";
+    assert!(all.authorization.contains(list), "{}", all.authorization);
+}
+
+#[test]
+fn an_empty_session_token_is_none() {
+    let empty = SignOptions { session_token: Some(String::new()), ..SignOptions::default() };
+    let signer_with = signer().with_options(empty);
+    let signature = signer_with.sign(&get("/p"), NOW).unwrap();
+    assert_eq!(signature.security_token, None);
+    assert_eq!(signature, signer().sign(&get("/p"), NOW).unwrap());
+    let url = signer_with.presign(&get("/p"), NOW, 60).unwrap().target;
+    assert!(!url.contains("Security-Token"), "{url}");
+}
+
+#[test]
+fn an_empty_port_names_no_port() {
+    let request = http::Request::get("http://example.com:/p").body(Vec::<u8>::new()).unwrap();
+    let by_uri = signer().sign(&request, NOW).unwrap();
+    let by_header = OwnedRequest::new("GET", "/p").header("Host", "example.com");
+    let by_header = signer().sign(&by_header, NOW).unwrap();
+    assert_eq!(by_uri, by_header);
 }

@@ -228,6 +228,10 @@ pub(crate) fn write<S: Sink, H: HeaderSource>(
     if parts.target.len() > MAX_TARGET {
         return Err(Malformed::TooLarge.into());
     }
+    // No request carries a fragment: its bytes would go unsigned.
+    if memchr::memchr(b'#', parts.target).is_some() {
+        return Err(Malformed::Target.into());
+    }
     let (path, query) = split_target(parts.target);
     let mut w = Buffered::new(sink);
 
@@ -263,6 +267,12 @@ pub(crate) fn header_names(list: &str) -> impl Iterator<Item = &str> {
             None => rest.take(),
         }
     })
+}
+
+/// `target` without its fragment (`#` and what follows), which clients drop
+/// before they sign and send a request.
+pub(crate) fn without_fragment(target: &[u8]) -> &[u8] {
+    memchr::memchr(b'#', target).map_or(target, |hash| &target[..hash])
 }
 
 /// Split a raw target into path and query at the first `?`.

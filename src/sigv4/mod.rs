@@ -31,7 +31,7 @@ use zeroize::Zeroizing;
 
 pub use canonical::{CanonicalRules, PathEncoding, SENSITIVE_HEADERS};
 pub use parse::{Form, SignedRequest};
-pub use sign::{PresignedUrl, SignOptions, Signature, Signer};
+pub use sign::{DEFAULT_UNSIGNED_HEADERS, PresignedUrl, SignOptions, Signature, Signer};
 pub use verify::{PayloadCheck, VerifiedRequest, Verifier, VerifierConfig};
 
 use crate::error::Error;

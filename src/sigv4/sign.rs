@@ -19,7 +19,7 @@ use crate::time::{AmzDate, Timestamp};
 /// Choices a signer makes beyond the key, region and service.
 ///
 /// Its `Debug` says whether there is a session token, never what it is.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignOptions {
     /// How the canonical request is formed. Para: [`CanonicalRules::PARA`].
     pub rules: CanonicalRules,
@@ -33,11 +33,32 @@ pub struct SignOptions {
     /// declares its own `x-amz-content-sha256` is signed with what it
     /// declares, with or without this: verifiers read that.
     pub unsigned_payload: bool,
-    /// A session token, sent and signed as `X-Amz-Security-Token`.
+    /// A session token, sent and signed as `X-Amz-Security-Token` (an empty
+    /// one is none).
     pub session_token: Option<String>,
-    /// Names of headers to leave unsigned, in any case (e.g. `user-agent`);
-    /// never `host`, which every verifier requires signed.
+    /// Names of headers to leave unsigned, in any case; never `host`, which
+    /// every verifier requires signed. By default
+    /// [`DEFAULT_UNSIGNED_HEADERS`]; empty, every header is signed.
     pub unsigned_headers: Vec<String>,
+}
+
+/// The headers botocore, aws4 and @smithy/signature-v4 all leave unsigned,
+/// and so do we by default: proxies and load balancers rewrite them, and
+/// HTTP/2 drops `connection`, so a signature over them may not survive the
+/// trip.
+pub const DEFAULT_UNSIGNED_HEADERS: [&str; 4] =
+    ["connection", "expect", "user-agent", "x-amzn-trace-id"];
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            rules: CanonicalRules::default(),
+            content_sha256_header: false,
+            unsigned_payload: false,
+            session_token: None,
+            unsigned_headers: DEFAULT_UNSIGNED_HEADERS.map(str::to_owned).to_vec(),
+        }
+    }
 }
 
 impl std::fmt::Debug for SignOptions {
@@ -173,20 +194,27 @@ impl Signer {
         now: Timestamp,
     ) -> Result<Signature, Error> {
         check_method(request.method())?;
+        // A verifier refuses a request signed both ways.
+        // A fragment is never sent, nor signed.
+        let target = canonical::without_fragment(request.target());
+        let (_, query) = canonical::split_target(target);
+        if canonical::query_pairs(query).any(|(name, _)| canonical::is_signature_name(name)) {
+            return Err(Malformed::Ambiguous.into());
+        }
         let amz_date = now.to_amz_date()?;
         let declared = declared_payload(request);
         let payload = self.payload_hash(request, declared)?;
         // UNSIGNED-PAYLOAD must be declared: a verifier would hash the body.
         let declare = self.options.content_sha256_header || self.options.unsigned_payload;
         let content_sha256 = (declare && declared.is_none()).then(|| payload.as_str().to_owned());
-        let security_token = self.options.session_token.clone();
+        let security_token = self.session_token();
 
         // The signer's own headers: x-amz-date, and the optional two.
         let mut own: [(&str, &[u8]); 3] = [("x-amz-date", amz_date.as_bytes()); 3];
         let mut count = 1;
         for (name, value) in [
             ("x-amz-content-sha256", content_sha256.as_deref()),
-            ("x-amz-security-token", security_token.as_deref()),
+            ("x-amz-security-token", security_token),
         ] {
             if let Some(value) = value {
                 own[count] = (name, value.as_bytes());
@@ -216,7 +244,7 @@ impl Signer {
 
         let parts = canonical::Parts {
             method: request.method(),
-            target: request.target(),
+            target,
             signed_headers: list,
             payload_hash: payload.as_bytes(),
             skip_signature: false,
@@ -224,6 +252,7 @@ impl Signer {
         let signature = self.signature(&parts, &headers, &amz_date)?;
         authorization.push_str(", Signature=");
         authorization.push_str(hex_str(&signature));
+        let security_token = security_token.map(str::to_owned);
         Ok(Signature { amz_date, content_sha256, security_token, authorization })
     }
 
@@ -274,8 +303,9 @@ impl Signer {
         require_host(&signed_headers)?;
         let amz_date = now.to_amz_date()?;
         let payload = self.payload_hash(request, declared_payload(request))?;
-        let mut target =
-            self.presign_target(request.target(), &amz_date, expires_secs, &signed_headers)?;
+        // A fragment is never sent, nor signed.
+        let raw = canonical::without_fragment(request.target());
+        let mut target = self.presign_target(raw, &amz_date, expires_secs, &signed_headers)?;
 
         let headers = WithExtra { request: view, extra: &[], signer: self };
         let parts = canonical::Parts {
@@ -307,7 +337,7 @@ impl Signer {
 
         let raw = std::str::from_utf8(raw).map_err(|_| Error::Config("target is not UTF-8"))?;
         let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
-        let token = self.options.session_token.as_deref();
+        let token = self.session_token();
         // The fixed text is about 160 bytes; encoding at most triples the rest.
         let variable = self.access_key.as_str().len()
             + self.region.len()
@@ -352,7 +382,12 @@ impl Signer {
     /// Whether the signer writes its own value of header `name` (any case).
     fn replaces(&self, name: &str) -> bool {
         REPLACED.iter().any(|r| r.eq_ignore_ascii_case(name))
-            || (self.options.session_token.is_some() && name.eq_ignore_ascii_case(TOKEN_HEADER))
+            || (self.session_token().is_some() && name.eq_ignore_ascii_case(TOKEN_HEADER))
+    }
+
+    /// The session token; an empty one is none, as every client takes it.
+    fn session_token(&self) -> Option<&str> {
+        self.options.session_token.as_deref().filter(|token| !token.is_empty())
     }
 
     fn scope<'a>(&'a self, amz_date: &'a AmzDate) -> Scope<'a> {
