@@ -151,7 +151,8 @@ mod reference {
             return user.is_some() || grants(map, "*", p, "?");
         }
         let own = user.is_some_and(|u| {
-            p.rsplit_once('/').is_some_and(|(parent, last)| !parent.is_empty() && last == u)
+            let parent = p.strip_suffix(u).and_then(|rest| rest.strip_suffix('/'));
+            parent.is_some_and(|parent| !parent.is_empty())
         });
         own && matches!(m, "GET" | "PATCH" | "DELETE")
     }

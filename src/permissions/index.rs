@@ -55,7 +55,10 @@ pub struct Decision<'i> {
     pub subject: Option<&'i str>,
     /// The key that decided (`*` for the any-key, `X/*` written as `X/*`), if any.
     pub key: Option<&'i str>,
-    /// The deciding entry says `OWN`: only the caller's own objects.
+    /// `OWN` holds: only the caller's own objects. It holds when the entry
+    /// that decided says `OWN`, or when the user's or everyone's entry for
+    /// the path, or for its type (the first segment), does, whichever entry
+    /// granted, as in Para.
     pub own_only: bool,
 }
 
@@ -121,6 +124,8 @@ impl Index {
     pub(super) fn decide<'i>(&'i self, who: Who<'_>, method: &str, path: &str) -> Decision<'i> {
         let user_id = match who {
             Who::Admin(_) => return Decision { allowed: true, ..Decision::deny(Kind::Admin) },
+            // A blank id names no user: the caller is a guest, as in Para.
+            Who::User(id) if id.trim().is_empty() => None,
             Who::User(id) => Some(id),
             Who::Guest => None,
         };
@@ -139,11 +144,13 @@ impl Index {
             Some(user) => allowed(user, everyone, path, want),
             None => everyone_allows(everyone, path, want),
         };
-        match user_id {
+        let decision = match user_id {
             None if decision.allowed => guest_mark(everyone, path).unwrap_or(decision),
             Some(id) if !decision.allowed => self_path(id, path, method).unwrap_or(decision),
             _ => decision,
-        }
+        };
+        let own_marked = [user, everyone].into_iter().flatten().any(|(_, s)| s.marks_own(path));
+        Decision { own_only: decision.own_only || (decision.allowed && own_marked), ..decision }
     }
 }
 
@@ -174,13 +181,29 @@ impl Subject {
         subject
     }
 
-    /// The exact key equal to `path`, if any.
+    /// The exact key equal to `path`, if any: a path ending in a `*`
+    /// segment is the key `X/*` as written.
     fn exact<'i>(&'i self, path: &str) -> Option<(&'i str, MethodSet)> {
+        if let Some(base) = path.strip_suffix("/*") {
+            return self.written_wildcard(base);
+        }
         if path.len() > self.max_key_len {
             return None;
         }
         let (key, entry) = self.entries.get_key_value(path)?;
         entry.exact.map(|set| (&**key, set))
+    }
+
+    /// The key `base/*`, as written, and its methods.
+    fn written_wildcard<'i>(&'i self, base: &str) -> Option<(&'i str, MethodSet)> {
+        let set = self.entries.get(base)?.wildcard?;
+        Some((self.wildcard_keys.get(base).map_or("*", |key| &**key), set))
+    }
+
+    /// Whether the key equal to `path`, or to its first segment, says `OWN`.
+    fn marks_own(&self, path: &str) -> bool {
+        let first = path.split('/').next().unwrap_or_default();
+        [path, first].into_iter().any(|key| self.exact(key).is_some_and(|(_, set)| set.own_only()))
     }
 }
 
@@ -204,10 +227,22 @@ fn walk<'i>(subject: &'i Subject, path: &str, want: Want) -> Grant<'i> {
     //    so a long path costs no more than a short one.
     let mut wildcard: Option<(&'i Box<str>, MethodSet)> = None;
     for (slash, _) in path.match_indices('/') {
+        // A path with a `*` segment has the key `X/*` as a prefix, as written.
+        let prefix = &path[..slash];
+        let written = prefix.strip_suffix("/*").and_then(|base| subject.written_wildcard(base));
+        if let Some((key, set)) = written.filter(|(_, set)| want.granted_by(*set)) {
+            return (true, Kind::Prefix, Some(key), set);
+        }
         if slash > subject.max_key_len {
             break;
         }
-        let Some((key, entry)) = subject.entries.get_key_value(&path[..slash]) else { break };
+        let Some((key, entry)) = subject.entries.get_key_value(prefix) else {
+            // Past a `*` segment the walk goes on: `X/*` is stored as `X`'s.
+            if written.is_some() {
+                continue;
+            }
+            break;
+        };
         if let Some(set) = entry.exact.filter(|set| want.granted_by(*set)) {
             return (true, Kind::Prefix, Some(key), set);
         }
@@ -288,10 +323,11 @@ fn guest_mark<'i>(everyone: Option<Named<'i>>, path: &str) -> Option<Decision<'i
     }
 }
 
-/// A user may `GET`, `PATCH` and `DELETE` a path that ends in its own id.
+/// A user may `GET`, `PATCH` and `DELETE` a path that ends in `/` and its
+/// own id (`users/u1`; an id with a `/` in it, too, as in Para).
 fn self_path<'i>(user_id: &str, path: &str, method: &str) -> Option<Decision<'i>> {
-    let (parent, last) = path.rsplit_once('/')?;
-    let own = !parent.is_empty() && last == user_id;
+    let parent = path.strip_suffix(user_id)?.strip_suffix('/')?;
+    let own = !parent.is_empty();
     (own && matches!(method, "GET" | "PATCH" | "DELETE"))
         .then(|| Decision { allowed: true, ..Decision::deny(Kind::SelfPath) })
 }

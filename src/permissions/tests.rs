@@ -190,3 +190,60 @@ fn many_grants_compile_once() {
     assert_eq!(error.reason(), crate::Reason::Config);
     assert!(std::error::Error::source(&error).is_some(), "the token stays reachable");
 }
+
+#[test]
+fn a_blank_subject_is_a_guest() {
+    // "a guest is S = "", which has no entries": it needs the `?` mark.
+    let p = perms(r#"{"*": {"posts": ["GET"]}}"#);
+    for blank in ["", " "] {
+        assert!(!allowed(&p, Who::User(blank), "GET", "posts"), "{blank:?}");
+    }
+    let p = perms(r#"{"": {"posts": ["GET"]}, "*": {"posts": ["?"]}}"#);
+    assert!(!allowed(&p, Who::User(""), "GET", "posts"), "a blank subject has no entries");
+    let p = perms(r#"{"*": {"posts": ["GET", "?"]}}"#);
+    assert!(allowed(&p, Who::User(""), "GET", "posts"));
+}
+
+#[test]
+fn a_path_with_a_star_segment_meets_the_key_written_so() {
+    // Step 1: the key equal to the path decides, `X/*` included.
+    let p = perms(r#"{"u1": {"posts": ["GET"], "posts/*": ["-"]}}"#);
+    assert!(!allowed(&p, U, "GET", "posts/*"));
+    let p = perms(r#"{"*": {"posts": ["GET"], "posts/*": ["-"]}}"#);
+    assert!(!allowed(&p, U, "GET", "posts/*"));
+    // The exact key grants, so the user's `*` key is not consulted.
+    let p = perms(r#"{"u1": {"posts/*": ["GET"], "*": ["-"]}}"#);
+    assert!(allowed(&p, U, "GET", "posts/*"));
+    // Step 2: `a/*` is a whole-segment prefix of the parent `a/*/b`.
+    let p = perms(r#"{"u1": {"a/*": ["GET"], "a/*/b/*": ["-"]}}"#);
+    let decision = p.decide(U, "GET", "a/*/b/c");
+    assert!(decision.allowed && decision.kind == Kind::Prefix, "{decision:?}");
+    assert_eq!(decision.key, Some("a/*"));
+    // Without the literal segment nothing changed: `a/*` covers the path.
+    let decision = p.decide(U, "GET", "a/x/b/c");
+    assert!(decision.allowed && decision.kind == Kind::Wildcard, "{decision:?}");
+}
+
+#[test]
+fn own_holds_when_any_entry_for_the_type_says_it() {
+    for json in [
+        r#"{"*": {"posts": ["GET", "OWN"], "*": ["*"]}}"#,
+        r#"{"u1": {"posts": ["GET", "OWN"]}, "*": {"posts": ["*"]}}"#,
+        r#"{"u1": {"posts": ["*"]}, "*": {"posts": ["*", "OWN"]}}"#,
+    ] {
+        let p = perms(json);
+        let decision = p.decide(U, "PUT", "posts/1");
+        assert!(decision.allowed && decision.own_only, "{json}: {decision:?}");
+    }
+    let p = perms(r#"{"u1": {"posts": ["*"]}, "*": {"tags": ["*", "OWN"]}}"#);
+    assert!(!p.decide(U, "PUT", "posts/1").own_only, "OWN on another type");
+}
+
+#[test]
+fn a_path_ending_in_slash_and_the_id_is_the_users_own() {
+    let p = perms(r#"{"*": {"tags": ["GET"]}}"#);
+    let decision = p.decide(Who::User("a/1"), "GET", "posts/a/1");
+    assert!(decision.allowed && decision.kind == Kind::SelfPath, "{decision:?}");
+    assert!(!allowed(&p, Who::User("a/1"), "GET", "a/1"), "no parent");
+    assert!(!allowed(&p, Who::User("u1"), "GET", "posts/xu1"));
+}
