@@ -244,7 +244,7 @@ fn sigv4_verify(v: &Value) -> Result<(), String> {
         config.max_skew_secs = skew;
     }
     if let Ok(request) = &request {
-        compare_stages(v, request, rules)?;
+        compare_stages(v, request, rules, Stages::IfReadable)?;
     }
 
     let store = MemoryAppStore::new();
@@ -259,21 +259,46 @@ fn sigv4_verify(v: &Value) -> Result<(), String> {
     compare_outcome(text(v, "expect")?, &got)
 }
 
+/// Which stages a vector's request has.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stages {
+    /// A request sent to the verifier: one whose signature cannot be read,
+    /// or whose canonical request cannot be built, has none, and its verdict
+    /// (`malformed`) is what is compared.
+    IfReadable,
+    /// What the signer made: its stages must be there.
+    Required,
+}
+
 /// Check the canonical request and string to sign the verifier builds, when
-/// the vector gives them. A request whose signature cannot be read has none:
-/// its verdict (`malformed`) is what is compared.
-fn compare_stages(v: &Value, request: &OwnedRequest, rules: CanonicalRules) -> Result<(), String> {
+/// the vector gives them.
+fn compare_stages(
+    v: &Value,
+    request: &OwnedRequest,
+    rules: CanonicalRules,
+    stages: Stages,
+) -> Result<(), String> {
     let want_canonical = optional_bytes(v, "canonical_request")?;
     let want_sts = optional_bytes(v, "string_to_sign")?;
     if want_canonical.is_none() && want_sts.is_none() {
         return Ok(());
     }
-    let Ok(signed) = SignedRequest::parse(request) else { return Ok(()) };
+    let skip = |why: String| match stages {
+        Stages::IfReadable => Ok(()),
+        Stages::Required => Err(why),
+    };
+    let signed = match SignedRequest::parse(request) {
+        Ok(signed) => signed,
+        Err(e) => return skip(format!("the signed request cannot be read back: {e}")),
+    };
     let build = |payload: &str| {
         sigv4::canonical_request_bytes(request, signed.signed_headers(), payload, rules, false)
             .map_err(|e| format!("cannot build canonical request: {e}"))
     };
-    let mut canonical = build(&payload_hash(request))?;
+    let mut canonical = match build(&payload_hash(request)) {
+        Ok(canonical) => canonical,
+        Err(why) => return skip(why),
+    };
     // A presigned request is also tried with UNSIGNED-PAYLOAD, as the
     // verifier tries it: either canonical request is one it builds.
     let presigned = matches!(signed.form(), sigv4::Form::Presigned { .. });
@@ -337,9 +362,12 @@ fn sigv4_sign(v: &Value) -> Result<(), String> {
         }
     }
     // What the signer hashed and signed is what a verifier rebuilds from
-    // the signed request.
-    let signed = signature.headers().fold(request, |r, (name, value)| r.header(name, value));
-    compare_stages(v, &signed, rules)
+    // the signed request, in which the signer's headers replace the
+    // request's own.
+    let mut signed = request;
+    signed.headers.retain(|(name, _)| !got.iter().any(|(own, _)| name.eq_ignore_ascii_case(own)));
+    let signed = got.iter().fold(signed, |r, (name, value)| r.header(name, *value));
+    compare_stages(v, &signed, rules, Stages::Required)
 }
 
 fn jwt(v: &Value) -> Result<(), String> {

@@ -202,7 +202,7 @@ impl Error {
     pub fn public_message(&self) -> &'static str {
         match self {
             Error::Malformed(Malformed::ResourcePath) => {
-                return "the request path has a `.` or `..` segment or a `;`";
+                return "the request path has a `.` or `..` segment, a `;` or a `#`";
             }
             Error::Malformed(Malformed::Target) => return "the request target is not a path",
             Error::Malformed(Malformed::TooLarge) => return "the request is too large",
@@ -294,9 +294,9 @@ pub enum Malformed {
     /// no request carries.
     #[error("request target is not a path")]
     Target,
-    /// A resource path with a `.` or `..` segment or a `;`, which a router
-    /// might read as another resource.
-    #[error("the path has a `.` or `..` segment or a `;`")]
+    /// A resource path with a `.` or `..` segment, a `;` or a fragment,
+    /// which a router might read as another resource.
+    #[error("the path has a `.` or `..` segment, a `;` or a `#`")]
     ResourcePath,
     /// A header, the target or the whole request is larger than we accept.
     #[error("too large")]

@@ -139,8 +139,9 @@ impl RequestView for http::request::Parts {
 /// UTF-8 in the target, header names in their original case, repeats.
 ///
 /// Its `Debug` shows the values of credential headers (`Authorization`,
-/// `Cookie`, ... in [`crate::sigv4::SENSITIVE_HEADERS`]) as `<redacted>`,
-/// and the body's length only.
+/// `Cookie`, ... in [`crate::sigv4::SENSITIVE_HEADERS`]) and of the query's
+/// `X-Amz-Signature` and `X-Amz-Security-Token` as `<redacted>`, and the
+/// body's length only.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct OwnedRequest {
     /// The method, e.g. `GET`.
@@ -169,11 +170,36 @@ impl std::fmt::Debug for OwnedRequest {
             .collect();
         f.debug_struct("OwnedRequest")
             .field("method", &self.method)
-            .field("target", &String::from_utf8_lossy(&self.target))
+            .field("target", &redacted_target(&self.target))
             .field("headers", &headers)
             .field("body_len", &self.body.len())
             .finish()
     }
+}
+
+/// The target as text, with the values of the query parameters that are
+/// credentials (a presigned signature, a session token) redacted.
+fn redacted_target(target: &[u8]) -> String {
+    const SECRET_PARAMS: [&[u8]; 2] = [b"x-amz-signature", b"x-amz-security-token"];
+    let Some(q) = memchr::memchr(b'?', target) else {
+        return String::from_utf8_lossy(target).into_owned();
+    };
+    let mut out = String::from_utf8_lossy(&target[..=q]).into_owned();
+    for (i, piece) in target[q + 1..].split(|&b| b == b'&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let name = piece.split(|&b| b == b'=').next().unwrap_or_default();
+        let decoded: Vec<u8> = crate::sigv4::encode::decoded(name).collect();
+        match SECRET_PARAMS.iter().any(|p| decoded.eq_ignore_ascii_case(p)) {
+            true => {
+                out.push_str(&String::from_utf8_lossy(name));
+                out.push_str("=<redacted>");
+            }
+            false => out.push_str(&String::from_utf8_lossy(piece)),
+        }
+    }
+    out
 }
 
 /// The largest raw request [`OwnedRequest::parse_http1`] reads.

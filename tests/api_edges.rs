@@ -486,7 +486,10 @@ fn a_request_and_a_parsed_token_do_not_show_credentials() {
 #[test]
 fn a_refused_path_is_named_to_the_client() {
     let refused = para_auth::gate::resource_path(b"/v1/a/../b").unwrap_err();
-    assert_eq!(refused.public_message(), "the request path has a `.` or `..` segment or a `;`");
+    assert_eq!(
+        refused.public_message(),
+        "the request path has a `.` or `..` segment, a `;` or a `#`"
+    );
     let unsigned = Error::Malformed(Malformed::Unsigned);
     assert_eq!(unsigned.public_message(), "the request's signature or credentials are malformed");
 }
@@ -547,4 +550,23 @@ fn an_empty_port_names_no_port() {
     let by_header = OwnedRequest::new("GET", "/p").header("Host", "example.com");
     let by_header = signer().sign(&by_header, NOW).unwrap();
     assert_eq!(by_uri, by_header);
+}
+
+#[test]
+fn a_presigned_target_does_not_show_its_credentials() {
+    let request = get("/v1/x?a=1&X-Amz-Security-Token=SECRET&X-Amz-%53ignature=ab12&b=2");
+    let shown = format!("{request:?}");
+    assert!(!shown.contains("SECRET") && !shown.contains("ab12"), "{shown}");
+    assert!(shown.contains("a=1&X-Amz-Security-Token=<redacted>&"), "{shown}");
+    assert!(shown.contains("X-Amz-%53ignature=<redacted>&b=2"), "{shown}");
+}
+
+#[test]
+fn a_blank_authorization_is_none() {
+    let url = signer().presign(&get("/v1/posts"), NOW, 900).unwrap().target;
+    let verifier = Verifier::new(store_with(&[]));
+    for blank in ["", " ", "\t"] {
+        let request = get(&url).header("Authorization", blank);
+        block_on_ready(verifier.verify(&request, NOW)).unwrap();
+    }
 }

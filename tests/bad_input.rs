@@ -102,8 +102,12 @@ fn malformed_authorization_headers() {
         ),
         (aws4(&[&cred, sh, &other_sig(SIG.replace('3', "4"))]), Reason::SignatureMismatch),
     ];
+    // A blank value is no signature at all.
+    for blank in ["", "  "] {
+        let refused = error_of(&with_authorization(blank.to_owned()));
+        assert!(matches!(refused, Error::Malformed(Malformed::Unsigned)), "{refused:?}");
+    }
     for auth in [
-        String::new(),
         format!("AWS4-HMAC-SHA512 {cred}, {sh}, {sig}"),
         format!("AWS4-HMAC-SHA1 {cred}, {sh}, {sig}"),
         format!("AWS4-ECDSA-P256-SHA256 {cred}, {sh}, {sig}"),

@@ -302,3 +302,32 @@ fn a_signature_segment_of_base64url_text_is_a_wrong_signature() {
         assert_eq!(report.summary(), "1 passed, 0 failed", "{mac}: {:?}", report.failures);
     }
 }
+
+#[test]
+fn a_request_whose_canonical_request_cannot_be_built_is_judged_by_its_verdict() {
+    use serde_json::json;
+    let verify = first("tests/vectors/sigv4.jsonl", "sigv4-verify", "canonical_request");
+    let mut absent = verify.clone();
+    let headers = absent["request"]["headers"].as_array_mut().unwrap();
+    let host = headers.iter().position(|h| h[0].as_str().unwrap().eq_ignore_ascii_case("host"));
+    headers.remove(host.expect("a Host header"));
+    absent["expect"] = json!("invalid:malformed");
+    let mut fragment = verify.clone();
+    let target = format!("{}#frag", fragment["request"]["target"].as_str().unwrap());
+    fragment["request"]["target"] = json!(target);
+    fragment["expect"] = json!("invalid:malformed");
+    fragment["id"] = json!("with a fragment");
+    let report = run_file(format!("{absent}\n{fragment}"));
+    assert_eq!(report.summary(), "2 passed, 0 failed", "{:?}", report.failures);
+}
+
+#[test]
+fn a_sign_vector_whose_request_carries_a_stale_date_is_still_held_to_its_stages() {
+    use serde_json::json;
+    let sign = first("tests/vectors/sigv4.jsonl", "sigv4-sign", "canonical_request");
+    let mut stale = sign.clone();
+    let headers = stale["request"]["headers"].as_array_mut().unwrap();
+    headers.push(json!(["X-Amz-Date", "20000101T000000Z"]));
+    assert_eq!(run_file(stale.to_string()).summary(), "1 passed, 0 failed");
+    fails(&stale, |v| v["canonical_request"] = json!("GET\n/\n\n"), "canonical request differs");
+}

@@ -137,18 +137,18 @@ impl Index {
         let everyone = self.subjects.get_key_value(EVERYONE);
 
         // A user's own exact key, or a `*` key refusing, decides at once.
-        if let Some(settled) = user.and_then(|user| own_exact_or_denial(user, path, want)) {
-            return settled;
-        }
-        let decision = match user {
-            Some(user) => allowed(user, everyone, path, want),
-            None => everyone_allows(everyone, path, want),
-        };
-        let decision = match user_id {
-            None if decision.allowed => guest_mark(everyone, path).unwrap_or(decision),
-            Some(id) if !decision.allowed => self_path(id, path, method).unwrap_or(decision),
-            _ => decision,
-        };
+        let settled = user.and_then(|user| own_exact_or_denial(user, path, want));
+        let decision = settled.unwrap_or_else(|| {
+            let decision = match user {
+                Some(user) => allowed(user, everyone, path, want),
+                None => everyone_allows(everyone, path, want),
+            };
+            match user_id {
+                None if decision.allowed => guest_mark(everyone, path).unwrap_or(decision),
+                Some(id) if !decision.allowed => self_path(id, path, method).unwrap_or(decision),
+                _ => decision,
+            }
+        });
         let own_marked = [user, everyone].into_iter().flatten().any(|(_, s)| s.marks_own(path));
         Decision { own_only: decision.own_only || (decision.allowed && own_marked), ..decision }
     }

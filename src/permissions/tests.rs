@@ -230,6 +230,8 @@ fn own_holds_when_any_entry_for_the_type_says_it() {
         r#"{"*": {"posts": ["GET", "OWN"], "*": ["*"]}}"#,
         r#"{"u1": {"posts": ["GET", "OWN"]}, "*": {"posts": ["*"]}}"#,
         r#"{"u1": {"posts": ["*"]}, "*": {"posts": ["*", "OWN"]}}"#,
+        // The user's own exact key decides; everyone's entry for the type says OWN.
+        r#"{"u1": {"posts/1": ["PUT"]}, "*": {"posts": ["*", "OWN"]}}"#,
     ] {
         let p = perms(json);
         let decision = p.decide(U, "PUT", "posts/1");

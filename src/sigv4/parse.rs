@@ -96,7 +96,12 @@ impl<'a> SignedRequest<'a> {
         let presigned = memchr::memchr2(b'X', b'%', query).is_some()
             && query_pairs(query).any(|(name, _)| is_signature_name(name));
 
-        let mut signed = match (special.authorization, presigned) {
+        if special.authorization.is_some_and(|value| value.len() > MAX_AUTHORIZATION) {
+            return Err(Malformed::TooLarge.into());
+        }
+        // A blank `Authorization` is none, as the gate reads it.
+        let authorization = special.authorization.map(trim).filter(|value| !value.is_empty());
+        let mut signed = match (authorization, presigned) {
             (Some(_), true) => return Err(Malformed::Ambiguous.into()),
             (Some(value), false) => Self::from_header(&special, value)?,
             (None, true) => Self::from_query(query)?,
@@ -107,13 +112,8 @@ impl<'a> SignedRequest<'a> {
     }
 
     fn from_header(special: &Special<'a>, value: &'a [u8]) -> Result<Self, Error> {
-        if value.len() > MAX_AUTHORIZATION {
-            return Err(Malformed::TooLarge.into());
-        }
-        // Every part must be text, so the value is checked once, whole. A
-        // field value arrives without surrounding whitespace, but a view may
-        // still carry it.
-        let value = std::str::from_utf8(trim(value)).map_err(|_| Malformed::NotUtf8)?;
+        // Every part must be text, so the value (trimmed) is checked once, whole.
+        let value = std::str::from_utf8(value).map_err(|_| Malformed::NotUtf8)?;
         // The algorithm, then a space or nothing at all.
         let rest = match value.strip_prefix(ALGORITHM) {
             Some("") => "",

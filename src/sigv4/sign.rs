@@ -192,15 +192,16 @@ impl Signer {
     /// declared, or the request has no host (or
     /// [`SignOptions::unsigned_headers`] names it); [`Error::Malformed`] when
     /// the target or a header cannot be canonicalised, a header to sign
-    /// has a name that is not an HTTP token ([`Malformed::HeaderName`]), or
-    /// the method is not one ([`Malformed::Method`]).
+    /// has a name that is not an HTTP token ([`Malformed::HeaderName`]), the
+    /// method is not one ([`Malformed::Method`]), or the query carries
+    /// `X-Amz-Signature`, which no verifier takes with an `Authorization`
+    /// header ([`Malformed::Ambiguous`]).
     pub fn sign<R: RequestView + ?Sized>(
         &self,
         request: &R,
         now: Timestamp,
     ) -> Result<Signature, Error> {
         check_method(request.method())?;
-        // A verifier refuses a request signed both ways.
         // A fragment is never sent, nor signed.
         let target = canonical::without_fragment(request.target());
         let amz_date = now.to_amz_date()?;
