@@ -263,8 +263,8 @@ fn passwordless_identity(
     let parsed =
         jws::parse(token.as_bytes()).map_err(|_| Error::SignIn(SignInFailure::MalformedToken))?;
     parsed.verify(key.expose_secret().as_bytes()).map_err(|_| refused())?;
-    let claims: PasswordlessClaims = serde_json::from_slice(&parsed.payload)
-        .map_err(|_| Error::SignIn(SignInFailure::MalformedToken))?;
+    let claims: PasswordlessClaims = crate::jwt::jws::from_object(&parsed.payload)
+        .ok_or(Error::SignIn(SignInFailure::MalformedToken))?;
 
     let now = now.unix() as f64;
     let live = claims.exp.is_some_and(|exp| now < exp) && claims.nbf.is_none_or(|nbf| now >= nbf);

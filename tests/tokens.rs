@@ -251,3 +251,65 @@ fn fractional_times_are_judged_exactly() {
     let early = jws::parse(early.as_bytes()).unwrap().check_times(Timestamp::from_unix(now), 0);
     assert_eq!(early.unwrap_err().reason(), Reason::NotYetValid);
 }
+
+/// A token for `app:myapp` with this header and payload JSON, signed here
+/// with `hmac` (HS256, RFC 7515), not by the crate.
+fn token_with(header: &str, payload: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PARA_APP_SECRET.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+#[test]
+fn a_header_or_claims_that_are_not_an_object_are_malformed() {
+    let tokens = para_tokens();
+    let now = 1_704_164_645_i64;
+    let exp = now + 60;
+    let verdict = |header: &str, payload: String| {
+        let token = token_with(header, &payload);
+        block_on_ready(tokens.verify(&token, None, Timestamp::from_unix(now)))
+            .err()
+            .map(|e| e.reason())
+    };
+    let claims = format!(r#"{{"appid":"app:myapp","exp":{exp}}}"#);
+    assert_eq!(verdict(r#"{"alg":"HS256"}"#, claims.clone()), None, "the same token, well formed");
+    let array = format!(r#"[null,"app:myapp",null,{now},{now},{exp},null]"#);
+    assert_eq!(verdict(r#"{"alg":"HS256"}"#, array), Some(Reason::Malformed));
+    assert_eq!(verdict(r#"["HS256",null]"#, claims.clone()), Some(Reason::Malformed));
+    // `crit` is refused whatever its value, `null` included.
+    assert_eq!(verdict(r#"{"alg":"HS256","crit":null}"#, claims), Some(Reason::Malformed));
+}
+
+#[test]
+fn paras_own_claims_of_another_type_are_ignored() {
+    let tokens = para_tokens();
+    let now = Timestamp::from_unix(1_704_164_645);
+    let exp = now.unix() + 60;
+    for extra in [r#""refresh":"soon""#, r#""idp":7"#, r#""idp":{"a":1},"refresh":[1]"#] {
+        let token = token_with(
+            r#"{"alg":"HS256"}"#,
+            &format!(r#"{{"appid":"app:myapp","exp":{exp},{extra}}}"#),
+        );
+        let verified = block_on_ready(tokens.verify(&token, None, now)).unwrap();
+        assert!(matches!(verified.subject(), Subject::Super), "{extra}");
+        assert_eq!((verified.claims().idp.as_deref(), verified.claims().refresh), (None, None));
+    }
+}
+
+#[test]
+fn a_key_too_short_for_hs256_issues_no_token() {
+    let app = AppRecord::new(
+        AccessKey::new("app:short").unwrap(),
+        SecretKey::new("x".repeat(31)).unwrap(),
+    );
+    let now = Timestamp::from_unix(1_704_164_645);
+    let refused = para_auth::jwt::issue_super_token(&app, now);
+    assert!(matches!(refused, Err(para_auth::Error::Config(_))), "{refused:?}");
+    let app = AppRecord::new(
+        AccessKey::new("app:long").unwrap(),
+        SecretKey::new("x".repeat(32)).unwrap(),
+    );
+    para_auth::jwt::issue_super_token(&app, now).unwrap();
+}

@@ -87,7 +87,23 @@ impl std::fmt::Debug for Parsed<'_> {
 struct Header<'a> {
     #[serde(borrow)]
     alg: Option<std::borrow::Cow<'a, str>>,
-    crit: Option<serde::de::IgnoredAny>,
+    /// Whether `crit` is there at all, whatever its value (`null` too).
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(value).map(|_| true)
+}
+
+/// `json` read as `T` when it is a JSON object: serde would also read a
+/// struct from an array, field by field, which no token holds.
+pub(crate) fn from_object<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Option<T> {
+    let start = json.iter().position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'));
+    if start.map(|at| json[at]) != Some(b'{') {
+        return None;
+    }
+    serde_json::from_slice(json).ok()
 }
 
 /// Split and decode a compact token, refusing all that needs no key.
@@ -151,8 +167,8 @@ fn common_header(segment: &[u8]) -> Option<Algorithm> {
 
 fn read_header(segment: &[u8]) -> Result<Algorithm, Error> {
     let header_json = decode(segment)?;
-    let header: Header<'_> = serde_json::from_slice(&header_json).map_err(|_| Malformed::Token)?;
-    if header.crit.is_some() {
+    let header: Header<'_> = from_object(&header_json).ok_or(Malformed::Token)?;
+    if header.crit {
         return Err(Malformed::Token.into());
     }
     header.alg.as_deref().and_then(Algorithm::from_name).ok_or(Error::Algorithm)
@@ -199,7 +215,7 @@ impl Parsed<'_> {
             exp: Option<f64>,
             nbf: Option<f64>,
         }
-        let times: Times = serde_json::from_slice(&self.payload).map_err(|_| Malformed::Claims)?;
+        let times: Times = from_object(&self.payload).ok_or(Malformed::Claims)?;
         super::check_times(super::secs_up(times.exp), super::secs_up(times.nbf), now, leeway_secs)
     }
 }

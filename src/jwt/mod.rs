@@ -63,12 +63,25 @@ struct WireClaims<'a> {
     sub: Option<Cow<'a, str>>,
     #[serde(borrow)]
     appid: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    /// Para's own claims: of another type, ignored, as Para reads them.
+    #[serde(default, deserialize_with = "lenient_text")]
     idp: Option<Cow<'a, str>>,
     iat: Option<f64>,
     nbf: Option<f64>,
     exp: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_number")]
     refresh: Option<f64>,
+}
+
+fn lenient_text<'de, D: serde::Deserializer<'de>>(
+    value: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    let value = serde_json::Value::deserialize(value)?;
+    Ok(value.as_str().map(|text| Cow::Owned(text.to_owned())))
+}
+
+fn lenient_number<'de, D: serde::Deserializer<'de>>(value: D) -> Result<Option<f64>, D::Error> {
+    Ok(serde_json::Value::deserialize(value)?.as_f64())
 }
 
 /// Whole seconds of a claim, rounded down, as the claims are shown.
@@ -88,7 +101,7 @@ impl WireClaims<'_> {
     fn read(payload: &[u8]) -> Result<WireClaims<'_>, Error> {
         let wire = match flat::read(payload) {
             Some(wire) => wire,
-            None => serde_json::from_slice(payload).map_err(|_| Malformed::Claims)?,
+            None => jws::from_object(payload).ok_or(Malformed::Claims)?,
         };
         if wire.appid.is_none() {
             return Err(Malformed::Claims.into());
@@ -245,6 +258,10 @@ fn issue(
     };
     let payload =
         serde_json::to_vec(&claims).map_err(|_| Error::Config("claims do not serialise"))?;
+    // What no verifier takes (RFC 7518 section 3.2) is not issued either.
+    if key.len() < Algorithm::HS256.mac_len() {
+        return Err(Error::Config("the key is shorter than the 32 bytes HS256 needs"));
+    }
     let access_token = jws::sign(Algorithm::HS256, HEADER, &payload, key);
     Ok(IssuedToken { access_token, expires, refresh, claims })
 }
@@ -255,7 +272,8 @@ fn issue(
 /// app keeps one session per user.
 ///
 /// # Errors
-/// [`Error::Config`] when the app's access key is not an app id.
+/// [`Error::Config`] when the app's access key is not an app id, or the key
+/// is shorter than the 32 bytes HS256 needs.
 pub fn issue_user_token(
     app: &AppRecord,
     user: &UserRecord,
@@ -268,7 +286,9 @@ pub fn issue_user_token(
 /// Issue a super token: the app's full access, signed with the app secret.
 ///
 /// # Errors
-/// [`Error::Config`] when the app's access key is not an app id.
+/// [`Error::Config`] when the app's access key is not an app id, or its
+/// secret is shorter than the 32 bytes HS256 needs (no verifier, ours or
+/// Para's, takes a shorter key).
 pub fn issue_super_token(app: &AppRecord, now: Timestamp) -> Result<IssuedToken, Error> {
     issue(app, app.secret.key().expose_secret().as_bytes(), None, None, now)
 }
