@@ -426,3 +426,45 @@ fn a_wrong_password_links_nothing() {
     let found = block_on_ready(users.user_by_identifier(&app_id(), "vic@example.com")).unwrap();
     assert!(found.is_none());
 }
+
+#[test]
+fn with_one_session_per_user_a_refresh_ends_the_token_it_refreshes() {
+    let (auth, _) = setup(|a| a.with_unverified_emails(true).with_one_session_per_user(true));
+    let signed =
+        block_on_ready(auth.sign_in("app:myapp", "password", "a@b.c::password1", NOW)).unwrap();
+    let tokens = auth.tokens();
+    let verified = block_on_ready(tokens.verify(&signed.jwt.access_token, None, NOW)).unwrap();
+    let later = NOW.add_secs(60);
+    let refreshed = block_on_ready(tokens.refresh(&verified, later)).unwrap();
+    block_on_ready(tokens.verify(&refreshed.access_token, None, later)).unwrap();
+    let old = block_on_ready(tokens.verify(&signed.jwt.access_token, None, later)).unwrap_err();
+    assert_eq!(old.reason(), Reason::BadSignature);
+}
+
+#[test]
+fn leeway_stretches_exp_and_nbf_by_as_much_and_no_more() {
+    use para_auth::jwt::TokenConfig;
+    let (auth, (apps, users)) = setup(|a| a.with_unverified_emails(true));
+    let signed =
+        block_on_ready(auth.sign_in("app:myapp", "password", "a@b.c::password1", NOW)).unwrap();
+    let exp = signed.jwt.claims.exp.unwrap();
+    let lenient = Tokens::new(apps, users).with_config(TokenConfig { leeway_secs: 30 });
+    let at = |t: i64| {
+        block_on_ready(lenient.verify(&signed.jwt.access_token, None, Timestamp::from_unix(t)))
+    };
+    at(exp + 29).unwrap();
+    assert_eq!(at(exp + 30).unwrap_err().reason(), Reason::Expired);
+    // `nbf` is the issue time: 30 s early is taken, 31 s is not.
+    at(NOW.unix() - 30).unwrap();
+    assert_eq!(at(NOW.unix() - 31).unwrap_err().reason(), Reason::NotYetValid);
+}
+
+#[test]
+fn a_new_app_secret_is_forty_random_bytes_in_standard_base64() {
+    use base64::engine::general_purpose::STANDARD;
+    let pair = para_auth::keys::generate("My App").unwrap();
+    let bytes = STANDARD.decode(pair.secret_key.expose_secret()).unwrap();
+    assert_eq!(bytes.len(), 40);
+    let other = para_auth::keys::generate("My App").unwrap();
+    assert_ne!(pair.secret_key.expose_secret(), other.secret_key.expose_secret());
+}
