@@ -109,6 +109,14 @@ impl UserStore for AnyUsers {
         }
     }
 
+    async fn add(&self, user: UserRecord) -> Result<Option<Arc<UserRecord>>, StoreError> {
+        match self {
+            AnyUsers::Memory(s) => s.add(user).await,
+            #[cfg(feature = "postgres")]
+            AnyUsers::Postgres(s) => s.add(user).await,
+        }
+    }
+
     async fn replace_token_secret(&self, app: &AppId, id: &str, secret: SecretKey) -> FoundUser {
         match self {
             AnyUsers::Memory(s) => s.replace_token_secret(app, id, secret).await,

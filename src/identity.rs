@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, SignInFailure};
 use crate::jwt::{IssuedToken, Tokens, jws};
 use crate::keys::{AppId, SecretKey};
-use crate::store::{AppRecord, AppStore};
+use crate::store::{AppRecord, AppStore, StoreError};
 use crate::time::Timestamp;
 use crate::users::{UserRecord, UserStore};
 
@@ -393,7 +393,15 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
             }
             None => {
                 refuse_writes_to(&app)?;
-                (self.sign_up(&app, &app_id, &identity).await?, true)
+                match self.sign_up(&app, &app_id, &identity).await? {
+                    Some(user) => (user, true),
+                    // Another sign-up for this identity, at the same time,
+                    // added the user: this is a sign-in to it.
+                    None => (
+                        self.check_password(self.added(&app_id, &identity).await?, &identity)?,
+                        false,
+                    ),
+                }
             }
         };
         if !user.active {
@@ -448,7 +456,7 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
         app: &AppRecord,
         app_id: &AppId,
         identity: &Identity,
-    ) -> Result<Arc<UserRecord>, Error> {
+    ) -> Result<Option<Arc<UserRecord>>, Error> {
         let mut user = UserRecord::new(app_id.clone(), new_user_id()?)?
             .with_identifier(identity.identifier.clone());
         user.email = identity.email.clone();
@@ -464,7 +472,15 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
             user.password_hash = Some(SecretKey::new(hash)?);
             user.active = app.allow_unverified_emails;
         }
-        self.tokens.users().put(user).await.map_err(Error::Store)
+        self.tokens.users().add(user).await.map_err(Error::Store)
+    }
+
+    /// The user another sign-up just added for `identity`.
+    async fn added(&self, app_id: &AppId, identity: &Identity) -> Result<Arc<UserRecord>, Error> {
+        let users = self.tokens.users();
+        let user = users.user_by_identifier(app_id, &identity.identifier).await;
+        let gone = || Error::Store(StoreError::new("a user added at the same time is gone"));
+        user.map_err(Error::Store)?.ok_or_else(gone)
     }
 }
 

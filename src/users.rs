@@ -119,11 +119,23 @@ pub trait UserStore: Send + Sync {
     /// The user of `app` with this email (compared in lower case).
     fn user_by_email(&self, app: &AppId, email: &str) -> impl Future<Output = Found> + Send;
 
-    /// Add a user, or replace the one with the same app and id.
+    /// Add a user, or replace the one with the same app and id. An existing
+    /// user keeps its token secret, whatever `user` holds: only
+    /// [`UserStore::replace_token_secret`] changes it, so a record read
+    /// before a revocation and written back after cannot undo it.
     fn put(
         &self,
         user: UserRecord,
     ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send;
+
+    /// Add a new user unless another user of its app already has one of its
+    /// identifiers: then `None`, and nothing is written. Atomic: of two
+    /// sign-ups for the same identity at once, on any servers, one adds the
+    /// user and the other finds it.
+    fn add(
+        &self,
+        user: UserRecord,
+    ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send;
 
     /// Replace the user's token secret (revoking its tokens); `None` when there is no such user.
     fn replace_token_secret(
@@ -151,6 +163,14 @@ impl AppUsers {
         }
     }
 
+    /// Index `user` and keep it.
+    fn add(&mut self, user: UserRecord) -> Arc<UserRecord> {
+        self.index(&user);
+        let user = Arc::new(user);
+        self.by_id.insert(user.id.clone(), user.clone());
+        user
+    }
+
     fn unindex(&mut self, user: &UserRecord) {
         for identifier in &user.identifiers {
             self.by_identifier.remove(identifier);
@@ -173,17 +193,15 @@ impl MemoryUserStore {
         Self::default()
     }
 
-    /// Add or replace a user, at once.
+    /// Add or replace a user, at once, token secret included (for setting
+    /// a store up; [`UserStore::put`] keeps an existing user's secret).
     pub fn insert(&self, user: UserRecord) -> Arc<UserRecord> {
         let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
         let users = apps.entry(user.app_id.clone()).or_default();
         if let Some(old) = users.by_id.remove(&user.id) {
             users.unindex(&old);
         }
-        users.index(&user);
-        let user = Arc::new(user);
-        users.by_id.insert(user.id.clone(), user.clone());
-        user
+        users.add(user)
     }
 
     /// The user `id` of `app`, at once.
@@ -219,9 +237,26 @@ impl UserStore for MemoryUserStore {
 
     fn put(
         &self,
-        user: UserRecord,
+        mut user: UserRecord,
     ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send {
-        std::future::ready(Ok(self.insert(user)))
+        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let users = apps.entry(user.app_id.clone()).or_default();
+        if let Some(old) = users.by_id.remove(&user.id) {
+            user.token_secret = old.token_secret.clone();
+            users.unindex(&old);
+        }
+        std::future::ready(Ok(users.add(user)))
+    }
+
+    fn add(
+        &self,
+        user: UserRecord,
+    ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send {
+        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let users = apps.entry(user.app_id.clone()).or_default();
+        let taken = users.by_id.contains_key(&user.id)
+            || user.identifiers.iter().any(|i| users.by_identifier.contains_key(i));
+        std::future::ready(Ok((!taken).then(|| users.add(user))))
     }
 
     fn replace_token_secret(
@@ -259,6 +294,12 @@ impl<S: UserStore + ?Sized> UserStore for Arc<S> {
         user: UserRecord,
     ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send {
         (**self).put(user)
+    }
+    fn add(
+        &self,
+        user: UserRecord,
+    ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send {
+        (**self).add(user)
     }
     fn replace_token_secret(
         &self,

@@ -407,3 +407,140 @@ async fn removed_apps_and_unknown_users_are_absent_and_bad_urls_are_typed() {
     let err = PgStore::connect("postgres://[::1", PgConfig::default()).await.unwrap_err();
     assert!(matches!(err, para_auth::postgres::PgError::Url(_)), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_record_written_back_does_not_undo_a_revocation() {
+    let Some(url) = database_url() else { return };
+    let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);
+    let app = fresh_app();
+    let record = a.apps().insert(AppRecord::new(app.clone().into(), secret("app-secret"))).await;
+    let record = record.unwrap();
+    a.users().put(UserRecord::new(app.clone(), "u1").unwrap()).await.unwrap();
+
+    // B reads the user; its token is issued; A revokes every token of it.
+    let stale = b.users().user(&app, "u1").await.unwrap().unwrap();
+    let token = issue_user_token(&record, &stale, None, NOW).unwrap().access_token;
+    a.users().replace_token_secret(&app, "u1", SecretKey::generate().unwrap()).await.unwrap();
+    // B writes back what it read, with a new identifier.
+    let written = b.users().put((*stale).clone().with_identifier("gh:9")).await.unwrap();
+    assert_ne!(written.token_secret, stale.token_secret, "the store kept the new secret");
+
+    let c = store(&url, PgConfig::default()).await;
+    assert_eq!(refused(&gate(&c), &bearer(&token), NOW).await, Some(Reason::BadSignature));
+    let seen = c.users().user(&app, "u1").await.unwrap().unwrap();
+    assert_eq!(seen.identifiers, ["gh:9"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_sign_ups_for_one_identity_make_one_user() {
+    use para_auth::identity::Auth;
+    use para_auth::jwt::Tokens;
+    let Some(url) = database_url() else { return };
+    let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);
+    let app = fresh_app();
+    let record = AppRecord::new(app.clone().into(), secret("app-secret-of-thirty-two-bytes!!"));
+    a.apps().insert(record.with_unverified_emails(true)).await.unwrap();
+    let auth =
+        |s: &PgStore| Auth::new(Tokens::new(Arc::new(s.apps()), s.users())).with_password_cost(4);
+    let (auth_a, auth_b) = (auth(&a), auth(&b));
+    for round in 0..5 {
+        let token = format!("x{round}@example.com::password-one");
+        let (on_a, on_b) = tokio::join!(
+            auth_a.sign_in(app.as_str(), "password", &token, NOW),
+            auth_b.sign_in(app.as_str(), "password", &token, NOW),
+        );
+        let (on_a, on_b) = (on_a.unwrap(), on_b.unwrap());
+        assert_eq!(on_a.user.id, on_b.user.id, "round {round}: one user");
+        assert!(on_a.created != on_b.created, "round {round}: one sign-up, one sign-in");
+    }
+}
+
+/// Bytes from `from` to `to`, held back while `frozen` is set.
+async fn pass(
+    frozen: Arc<std::sync::atomic::AtomicBool>,
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = [0u8; 8192];
+    while let Ok(n @ 1..) = from.read(&mut buffer).await {
+        while frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if to.write_all(&buffer[..n]).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// A proxy to the database at `url` that, once its flag is set, passes
+/// nothing on and closes nothing, as a network that stalls: its URL, and
+/// the flag.
+async fn stalling_proxy(url: &str) -> (String, Arc<std::sync::atomic::AtomicBool>) {
+    let (head, rest) = url.split_once('@').unwrap();
+    let (server, tail) = rest.split_once('/').unwrap();
+    let server = server.to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxied = format!("{head}@{}/{tail}", listener.local_addr().unwrap());
+    let frozen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = frozen.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = tokio::net::TcpStream::connect(&server).await.unwrap();
+            let (client_read, client_write) = client.into_split();
+            let (upstream_read, upstream_write) = upstream.into_split();
+            tokio::spawn(pass(flag.clone(), client_read, upstream_write));
+            tokio::spawn(pass(flag.clone(), upstream_read, client_write));
+        }
+    });
+    (proxied, frozen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::disallowed_methods, reason = "the test measures how soon a refusal comes")]
+async fn a_stalled_database_is_refused_in_time() {
+    let Some(url) = database_url() else { return };
+    let (proxied, frozen) = stalling_proxy(&url).await;
+    let config = PgConfig::default().with_notifications(false).with_timeout(SOON / 2);
+    let node = store(&proxied, config).await;
+    let app = fresh_app();
+    node.apps().insert(AppRecord::new(app.clone().into(), secret("app-secret"))).await.unwrap();
+    frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let started = Instant::now();
+    let other = fresh_app();
+    let err = node.apps().app(other.as_str()).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(took < 4 * SOON, "refused after {took:?}: {err}");
+    let refusal = gate(&node).check(&signed(&other, "s", NOW), NOW).await.unwrap_err();
+    assert_eq!((refusal.reason(), refusal.status().as_u16()), (Reason::Store, 500));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_cannot_create_tables_can_use_a_migrated_database() {
+    let Some(url) = database_url() else { return };
+    store(&url, PgConfig::default()).await; // migrated
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(
+            "DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'para_dml') THEN
+                    CREATE ROLE para_dml LOGIN;
+                END IF;
+            END $$;
+            REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+            REVOKE CREATE ON SCHEMA public FROM para_dml;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO para_dml;
+            GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO para_dml;",
+        )
+        .await
+        .unwrap();
+    let (head, rest) = url.split_once("://").unwrap();
+    let after_user = rest.split_once('@').map_or(rest, |(_, after)| after);
+    let limited = format!("{head}://para_dml@{after_user}");
+    let node = PgStore::connect(&limited, PgConfig::default()).await.unwrap();
+    let app = fresh_app();
+    node.apps().insert(AppRecord::new(app.clone().into(), secret("s"))).await.unwrap();
+    assert!(node.apps().app(app.as_str()).await.unwrap().is_some());
+}

@@ -468,3 +468,24 @@ fn a_new_app_secret_is_forty_random_bytes_in_standard_base64() {
     let other = para_auth::keys::generate("My App").unwrap();
     assert_ne!(pair.secret_key.expose_secret(), other.secret_key.expose_secret());
 }
+
+#[test]
+fn the_memory_store_keeps_a_revocation_and_adds_an_identity_once() {
+    let users = MemoryUserStore::new();
+    let user =
+        block_on_ready(users.put(para_auth::users::UserRecord::new(app_id(), "u1").unwrap()))
+            .unwrap();
+    let stale = block_on_ready(users.user(&app_id(), "u1")).unwrap().unwrap();
+    block_on_ready(users.replace_token_secret(&app_id(), "u1", SecretKey::generate().unwrap()))
+        .unwrap();
+    let written = block_on_ready(users.put((*stale).clone().with_identifier("gh:9"))).unwrap();
+    assert_ne!(written.token_secret, user.token_secret, "the revocation stands");
+    assert_eq!(written.identifiers, ["gh:9"]);
+
+    let twin = para_auth::users::UserRecord::new(app_id(), "u2").unwrap().with_identifier("gh:9");
+    assert!(block_on_ready(users.add(twin)).unwrap().is_none(), "gh:9 is u1's");
+    let other = para_auth::users::UserRecord::new(app_id(), "u3").unwrap().with_identifier("gh:10");
+    assert!(block_on_ready(users.add(other)).unwrap().is_some());
+    let again = para_auth::users::UserRecord::new(app_id(), "u3").unwrap();
+    assert!(block_on_ready(users.add(again)).unwrap().is_none(), "u3 exists");
+}

@@ -158,14 +158,14 @@ impl PgAppStore {
 
 impl AppStore for PgAppStore {
     async fn app(&self, access_key: &str) -> Found {
-        Ok(self.find(access_key).await?)
+        Ok(self.shared.within(self.find(access_key)).await?)
     }
 
     async fn update<F>(&self, access_key: &str, change: F) -> Found
     where
         F: FnOnce(&AppRecord) -> AppRecord + Send,
     {
-        Ok(self.change(access_key, change).await?)
+        Ok(self.shared.within(self.change(access_key, change)).await?)
     }
 }
 

@@ -52,6 +52,9 @@ pub(crate) struct Cache<V> {
     capacity: usize,
 }
 
+/// The longest key whose absence is remembered, in bytes.
+const MAX_ABSENT_KEY: usize = 256;
+
 impl<V> Cache<V> {
     /// An empty cache whose entries live `ttl` at most; `capacity` entries.
     pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
@@ -92,9 +95,13 @@ impl<V> Cache<V> {
         let quiet = self.epoch.load(Ordering::Acquire) == epoch;
         let read_at = quiet.then(monotonic_now);
         if let Some(entry) = entries.get_mut(key) {
-            if entry.revision != revision {
+            // Revisions only grow: a slower read of an older row never
+            // replaces a newer one.
+            if revision > entry.revision {
                 entry.value = value;
                 entry.revision = revision;
+            } else if revision < entry.revision {
+                return entry.value.clone();
             }
             entry.read_at = read_at;
             return entry.value.clone();
@@ -122,7 +129,9 @@ impl<V> Cache<V> {
     /// remember the absence unless a change was announced since.
     pub(crate) fn settle_absent(&self, key: &str, epoch: u64) {
         self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(key);
-        if self.epoch.load(Ordering::Acquire) != epoch {
+        // A caller chooses the keys it asks for: long ones are not kept, so
+        // the map's memory stays bounded by its capacity times this.
+        if self.epoch.load(Ordering::Acquire) != epoch || key.len() > MAX_ABSENT_KEY {
             return;
         }
         let mut absent = self.absent.write().unwrap_or_else(|p| p.into_inner());

@@ -87,6 +87,10 @@ pub struct PgConfig {
     pub cache_capacity: usize,
     /// How long the listener waits before connecting again (1 s).
     pub reconnect_delay: Duration,
+    /// The longest one store operation may take, waiting for a connection
+    /// included (5 s). Beyond it the operation fails, and the request is
+    /// refused as `store` (500): a stalled database never holds requests.
+    pub timeout: Duration,
 }
 
 impl Default for PgConfig {
@@ -97,11 +101,18 @@ impl Default for PgConfig {
             pool_size: 16,
             cache_capacity: 100_000,
             reconnect_delay: Duration::from_secs(1),
+            timeout: Duration::from_secs(5),
         }
     }
 }
 
 impl PgConfig {
+    /// The same, with this limit on each store operation.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// The same, with this time-to-live for cached records.
     pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
         self.cache_ttl = ttl;
@@ -151,6 +162,9 @@ pub enum PgError {
     /// The listener never got to listen.
     #[error("the change listener did not start")]
     Listener,
+    /// An operation took longer than [`PgConfig::timeout`].
+    #[error("the database did not answer in time")]
+    Timeout,
 }
 
 impl From<PgError> for StoreError {
@@ -162,6 +176,7 @@ impl From<PgError> for StoreError {
 /// What the stores of one server share: the pool and the caches.
 pub(crate) struct Shared {
     pool: Pool,
+    timeout: Duration,
     apps: cache::Cache<AppRecord>,
     users: cache::Cache<UserRecord>,
     listener: Mutex<Option<tokio::task::AbortHandle>>,
@@ -201,6 +216,14 @@ impl Shared {
     async fn client(&self) -> Result<deadpool_postgres::Object, PgError> {
         Ok(self.pool.get().await?)
     }
+
+    /// `work`, or [`PgError::Timeout`] once it has taken the configured time.
+    pub(crate) async fn within<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, PgError>>,
+    ) -> Result<T, PgError> {
+        tokio::time::timeout(self.timeout, work).await.unwrap_or(Err(PgError::Timeout))
+    }
 }
 
 /// One server's connection to the shared database: a pool, the caches and
@@ -222,13 +245,24 @@ impl PgStore {
     /// starting to listen.
     pub async fn connect(url: &str, config: PgConfig) -> Result<Self, PgError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| PgError::NoRuntime)?;
-        let pg = tokio_postgres::Config::from_str(url).map_err(PgError::Url)?;
+        let mut pg = tokio_postgres::Config::from_str(url).map_err(PgError::Url)?;
+        if pg.get_connect_timeout().is_none() {
+            pg.connect_timeout(config.timeout);
+        }
+        // A peer that vanished without a word is noticed, in time.
+        pg.keepalives(true).keepalives_idle(Duration::from_secs(30));
         let manager = Manager::from_config(
             pg.clone(),
             NoTls,
             ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
-        let pool = Pool::builder(manager).max_size(config.pool_size.max(1)).build()?;
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(config.timeout))
+            .create_timeout(Some(config.timeout))
+            .recycle_timeout(Some(config.timeout))
+            .build()?;
 
         let mut client = pool.get().await?;
         migrate(&mut client).await?;
@@ -236,6 +270,7 @@ impl PgStore {
 
         let shared = Arc::new(Shared {
             pool,
+            timeout: config.timeout,
             apps: cache::Cache::new(config.cache_ttl, config.cache_capacity),
             users: cache::Cache::new(config.cache_ttl, config.cache_capacity),
             listener: Mutex::new(None),
@@ -264,8 +299,21 @@ impl PgStore {
     }
 }
 
-/// Apply the migrations this database lacks, under an advisory lock.
+/// Apply the migrations this database lacks, under an advisory lock. A
+/// database already up to date is only read: a role without the right to
+/// create tables can use it.
 async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), PgError> {
+    let latest = MIGRATIONS.iter().map(|(version, _)| *version).max().unwrap_or(0);
+    let exists = client
+        .query_one("SELECT to_regclass('para_auth_migrations') IS NOT NULL", &[])
+        .await?
+        .try_get::<_, bool>(0)?;
+    if exists {
+        let row = client.query_one("SELECT max(version) FROM para_auth_migrations", &[]).await?;
+        if row.try_get::<_, Option<i32>>(0)?.unwrap_or(0) >= latest {
+            return Ok(());
+        }
+    }
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
     tx.batch_execute(

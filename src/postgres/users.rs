@@ -14,14 +14,16 @@ const TABLE: &str = "para_users";
 const COLUMNS: &str = "revision, app_id, id, token_secret, identifiers, email, name, picture, \
     groups, active, password_hash";
 
-const UPSERT: &str = "INSERT INTO para_users (app_id, id, token_secret, identifiers, email, \
+const INSERT: &str = "INSERT INTO para_users (app_id, id, token_secret, identifiers, email, \
     name, picture, groups, active, password_hash) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-    ON CONFLICT (app_id, id) DO UPDATE SET token_secret = EXCLUDED.token_secret, \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// The stored token secret stays: only a replacement changes it, so a stale
+/// record written back cannot undo a revocation.
+const ON_CONFLICT: &str = " ON CONFLICT (app_id, id) DO UPDATE SET \
     identifiers = EXCLUDED.identifiers, email = EXCLUDED.email, name = EXCLUDED.name, \
     picture = EXCLUDED.picture, groups = EXCLUDED.groups, active = EXCLUDED.active, \
-    password_hash = EXCLUDED.password_hash, revision = nextval('para_revision') \
-    RETURNING revision";
+    password_hash = EXCLUDED.password_hash, revision = nextval('para_revision')";
 
 type Found = Result<Option<Arc<UserRecord>>, StoreError>;
 
@@ -93,28 +95,39 @@ impl PgUserStore {
     async fn upsert(&self, user: UserRecord) -> Result<Arc<UserRecord>, PgError> {
         let epoch = self.shared.users.epoch();
         let client = self.shared.client().await?;
-        let statement = client.prepare_cached(UPSERT).await?;
-        let hash = user.password_hash.as_ref().map(SecretKey::expose_secret);
-        let row = client
-            .query_one(
-                &statement,
-                &[
-                    &user.app_id.as_str(),
-                    &user.id,
-                    &user.token_secret.expose_secret(),
-                    &user.identifiers,
-                    &user.email,
-                    &user.name,
-                    &user.picture,
-                    &user.groups,
-                    &user.active,
-                    &hash,
-                ],
+        let statement =
+            client.prepare_cached(&format!("{INSERT}{ON_CONFLICT} RETURNING {COLUMNS}")).await?;
+        let row = client.query_one(&statement, &values(&user).as_params()).await?;
+        self.settle(&row, epoch)
+    }
+
+    /// Insert `user` unless one of its identifiers is taken. Sign-ups for
+    /// the same identifier wait for each other on an advisory lock, held to
+    /// the end of the transaction, on every server.
+    async fn insert_new(&self, user: UserRecord) -> Result<Option<Arc<UserRecord>>, PgError> {
+        let epoch = self.shared.users.epoch();
+        let mut client = self.shared.client().await?;
+        let tx = client.transaction().await?;
+        let mut identifiers: Vec<&String> = user.identifiers.iter().collect();
+        identifiers.sort(); // one order, so two sign-ups never wait on each other
+        for identifier in identifiers {
+            let lock = format!("para_users\n{}\n{identifier}", user.app_id.as_str());
+            tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&lock]).await?;
+        }
+        let taken = tx
+            .query_opt(
+                "SELECT 1 FROM para_users WHERE app_id = $1 AND (id = $2 OR identifiers && $3)",
+                &[&user.app_id.as_str(), &user.id, &user.identifiers],
             )
             .await?;
-        let revision: i64 = row.try_get(0)?;
-        let key = key(user.app_id.as_str(), &user.id);
-        Ok(self.shared.users.settle(&key, revision, epoch, Arc::new(user)))
+        if taken.is_some() {
+            return Ok(None); // the transaction rolls back as it drops
+        }
+        let row = tx
+            .query_one(&format!("{INSERT} RETURNING {COLUMNS}"), &values(&user).as_params())
+            .await?;
+        tx.commit().await?;
+        Ok(Some(self.settle(&row, epoch)?))
     }
 
     /// One `UPDATE ... RETURNING`: of two servers replacing at once, the
@@ -144,7 +157,7 @@ impl PgUserStore {
 
 impl UserStore for PgUserStore {
     async fn user(&self, app: &AppId, id: &str) -> Found {
-        Ok(self.by_id(app, id).await?)
+        Ok(self.shared.within(self.by_id(app, id)).await?)
     }
 
     async fn user_by_identifier(&self, app: &AppId, identifier: &str) -> Found {
@@ -152,22 +165,62 @@ impl UserStore for PgUserStore {
             "SELECT {COLUMNS} FROM para_users \
              WHERE app_id = $1 AND identifiers @> ARRAY[$2::text] ORDER BY id LIMIT 1"
         );
-        Ok(self.query_one_user(&sql, app.as_str(), identifier).await?)
+        Ok(self.shared.within(self.query_one_user(&sql, app.as_str(), identifier)).await?)
     }
 
     async fn user_by_email(&self, app: &AppId, email: &str) -> Found {
         let sql = format!(
             "SELECT {COLUMNS} FROM para_users WHERE app_id = $1 AND email = $2 ORDER BY id LIMIT 1"
         );
-        Ok(self.query_one_user(&sql, app.as_str(), &email.to_lowercase()).await?)
+        let email = email.to_lowercase();
+        Ok(self.shared.within(self.query_one_user(&sql, app.as_str(), &email)).await?)
     }
 
     async fn put(&self, user: UserRecord) -> Result<Arc<UserRecord>, StoreError> {
-        Ok(self.upsert(user).await?)
+        Ok(self.shared.within(self.upsert(user)).await?)
+    }
+
+    async fn add(&self, user: UserRecord) -> Result<Option<Arc<UserRecord>>, StoreError> {
+        Ok(self.shared.within(self.insert_new(user)).await?)
     }
 
     async fn replace_token_secret(&self, app: &AppId, id: &str, secret: SecretKey) -> Found {
-        Ok(self.replace(app, id, secret).await?)
+        Ok(self.shared.within(self.replace(app, id, secret)).await?)
+    }
+}
+
+/// A user's columns, as `INSERT` takes them.
+struct Values<'u> {
+    user: &'u UserRecord,
+    app_id: &'u str,
+    token_secret: &'u str,
+    password_hash: Option<&'u str>,
+}
+
+fn values(user: &UserRecord) -> Values<'_> {
+    Values {
+        user,
+        app_id: user.app_id.as_str(),
+        token_secret: user.token_secret.expose_secret(),
+        password_hash: user.password_hash.as_ref().map(SecretKey::expose_secret),
+    }
+}
+
+impl Values<'_> {
+    fn as_params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 10] {
+        let u = self.user;
+        [
+            &self.app_id,
+            &u.id,
+            &self.token_secret,
+            &u.identifiers,
+            &u.email,
+            &u.name,
+            &u.picture,
+            &u.groups,
+            &u.active,
+            &self.password_hash,
+        ]
     }
 }
 
