@@ -109,11 +109,23 @@ impl UserStore for AnyUsers {
         }
     }
 
-    async fn add(&self, user: UserRecord) -> Result<Option<Arc<UserRecord>>, StoreError> {
+    async fn add(
+        &self,
+        user: UserRecord,
+        unique_email: bool,
+    ) -> Result<Option<Arc<UserRecord>>, StoreError> {
         match self {
-            AnyUsers::Memory(s) => s.add(user).await,
+            AnyUsers::Memory(s) => s.add(user, unique_email).await,
             #[cfg(feature = "postgres")]
-            AnyUsers::Postgres(s) => s.add(user).await,
+            AnyUsers::Postgres(s) => s.add(user, unique_email).await,
+        }
+    }
+
+    async fn add_identifier(&self, app: &AppId, id: &str, identifier: &str) -> FoundUser {
+        match self {
+            AnyUsers::Memory(s) => s.add_identifier(app, id, identifier).await,
+            #[cfg(feature = "postgres")]
+            AnyUsers::Postgres(s) => s.add_identifier(app, id, identifier).await,
         }
     }
 

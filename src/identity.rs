@@ -384,24 +384,28 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
             .ok_or(Error::SignIn(SignInFailure::UnknownProvider))?;
         let identity = provider.authenticate(&app, token, now).await?;
 
-        let (user, created) = match self.find_user(&app, &app_id, &identity).await? {
-            Some(Found::ByIdentifier(user)) => (self.check_password(user, &identity)?, false),
-            Some(Found::ByEmail(user)) => {
+        let mut found = self.find_user(&app, &app_id, &identity).await?;
+        let mut added = None;
+        if found.is_none() {
+            refuse_writes_to(&app)?;
+            added = self.sign_up(&app, &app_id, &identity).await?;
+            if added.is_none() {
+                // Another sign-up for this identity (or its email), at the
+                // same time, added the user: this is a sign-in to it.
+                found = self.find_user(&app, &app_id, &identity).await?;
+            }
+        }
+        let created = added.is_some();
+        let user = match (added, found) {
+            (Some(user), _) => user,
+            (None, Some(Found::ByIdentifier(user))) => self.check_password(user, &identity)?,
+            (None, Some(Found::ByEmail(user))) => {
                 let user = self.check_password(user, &identity)?;
                 refuse_writes_to(&app)?;
-                (self.link(&user, &identity).await?, false)
+                self.link(&user, &identity).await?
             }
-            None => {
-                refuse_writes_to(&app)?;
-                match self.sign_up(&app, &app_id, &identity).await? {
-                    Some(user) => (user, true),
-                    // Another sign-up for this identity, at the same time,
-                    // added the user: this is a sign-in to it.
-                    None => (
-                        self.check_password(self.added(&app_id, &identity).await?, &identity)?,
-                        false,
-                    ),
-                }
+            (None, None) => {
+                return Err(Error::Store(StoreError::new("a user added at the same time is gone")));
             }
         };
         if !user.active {
@@ -431,10 +435,14 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
         Ok(user.map(Found::ByEmail))
     }
 
-    /// Link the new identity to the user with the same email (opted in by the app).
+    /// Link the new identity to the user with the same email (opted in by
+    /// the app): the identifier is added, and nothing else of the record
+    /// read earlier is written back.
     async fn link(&self, user: &UserRecord, identity: &Identity) -> Result<Arc<UserRecord>, Error> {
-        let linked = user.clone().with_identifier(identity.identifier.clone());
-        self.tokens.users().put(linked).await.map_err(Error::Store)
+        let users = self.tokens.users();
+        let linked = users.add_identifier(&user.app_id, &user.id, &identity.identifier).await;
+        let gone = || Error::Store(StoreError::new("the user to link is gone"));
+        linked.map_err(Error::Store)?.ok_or_else(gone)
     }
 
     fn check_password(
@@ -472,15 +480,7 @@ impl<A: AppStore, U: UserStore> Auth<A, U> {
             user.password_hash = Some(SecretKey::new(hash)?);
             user.active = app.allow_unverified_emails;
         }
-        self.tokens.users().add(user).await.map_err(Error::Store)
-    }
-
-    /// The user another sign-up just added for `identity`.
-    async fn added(&self, app_id: &AppId, identity: &Identity) -> Result<Arc<UserRecord>, Error> {
-        let users = self.tokens.users();
-        let user = users.user_by_identifier(app_id, &identity.identifier).await;
-        let gone = || Error::Store(StoreError::new("a user added at the same time is gone"));
-        user.map_err(Error::Store)?.ok_or_else(gone)
+        self.tokens.users().add(user, app.link_by_email).await.map_err(Error::Store)
     }
 }
 

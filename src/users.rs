@@ -129,13 +129,23 @@ pub trait UserStore: Send + Sync {
     ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send;
 
     /// Add a new user unless another user of its app already has one of its
-    /// identifiers: then `None`, and nothing is written. Atomic: of two
-    /// sign-ups for the same identity at once, on any servers, one adds the
-    /// user and the other finds it.
+    /// identifiers (or, with `unique_email`, its email): then `None`, and
+    /// nothing is written. Atomic: of two sign-ups for the same identity at
+    /// once, on any servers, one adds the user and the other finds it.
     fn add(
         &self,
         user: UserRecord,
+        unique_email: bool,
     ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send;
+
+    /// Add `identifier` to user `id` of `app`, changing nothing else, at
+    /// once; `None` when there is no such user.
+    fn add_identifier(
+        &self,
+        app: &AppId,
+        id: &str,
+        identifier: &str,
+    ) -> impl Future<Output = Found> + Send;
 
     /// Replace the user's token secret (revoking its tokens); `None` when there is no such user.
     fn replace_token_secret(
@@ -251,12 +261,35 @@ impl UserStore for MemoryUserStore {
     fn add(
         &self,
         user: UserRecord,
+        unique_email: bool,
     ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send {
         let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
         let users = apps.entry(user.app_id.clone()).or_default();
-        let taken = users.by_id.contains_key(&user.id)
+        let email_taken = unique_email
+            && user.email.as_ref().is_some_and(|e| users.by_email.contains_key(&e.to_lowercase()));
+        let taken = email_taken
+            || users.by_id.contains_key(&user.id)
             || user.identifiers.iter().any(|i| users.by_identifier.contains_key(i));
         std::future::ready(Ok((!taken).then(|| users.add(user))))
+    }
+
+    fn add_identifier(
+        &self,
+        app: &AppId,
+        id: &str,
+        identifier: &str,
+    ) -> impl Future<Output = Found> + Send {
+        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let added = apps.get_mut(app).and_then(|users| {
+            let old = users.by_id.remove(id)?;
+            users.unindex(&old);
+            let mut user = (*old).clone();
+            if !user.identifiers.iter().any(|i| i == identifier) {
+                user.identifiers.push(identifier.to_owned());
+            }
+            Some(users.add(user))
+        });
+        std::future::ready(Ok(added))
     }
 
     fn replace_token_secret(
@@ -298,8 +331,17 @@ impl<S: UserStore + ?Sized> UserStore for Arc<S> {
     fn add(
         &self,
         user: UserRecord,
+        unique_email: bool,
     ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send {
-        (**self).add(user)
+        (**self).add(user, unique_email)
+    }
+    fn add_identifier(
+        &self,
+        app: &AppId,
+        id: &str,
+        identifier: &str,
+    ) -> impl Future<Output = Found> + Send {
+        (**self).add_identifier(app, id, identifier)
     }
     fn replace_token_secret(
         &self,

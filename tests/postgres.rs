@@ -512,6 +512,12 @@ async fn a_stalled_database_is_refused_in_time() {
     let err = node.apps().app(other.as_str()).await.unwrap_err();
     let took = started.elapsed();
     assert!(took < 4 * SOON, "refused after {took:?}: {err}");
+    // The app store's own operations too.
+    let started = Instant::now();
+    assert!(node.apps().rotate(app.as_str(), secret("new"), NOW, 0).await.is_err());
+    assert!(node.apps().insert(AppRecord::new(other.clone().into(), secret("s"))).await.is_err());
+    assert!(node.apps().remove(app.as_str()).await.is_err());
+    assert!(started.elapsed() < 6 * SOON, "refused after {:?}", started.elapsed());
     let refusal = gate(&node).check(&signed(&other, "s", NOW), NOW).await.unwrap_err();
     assert_eq!((refusal.reason(), refusal.status().as_u16()), (Reason::Store, 500));
 }
@@ -543,4 +549,94 @@ async fn a_role_that_cannot_create_tables_can_use_a_migrated_database() {
     let app = fresh_app();
     node.apps().insert(AppRecord::new(app.clone().into(), secret("s"))).await.unwrap();
     assert!(node.apps().app(app.as_str()).await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linking_an_identity_changes_nothing_else_of_the_user() {
+    let Some(url) = database_url() else { return };
+    let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);
+    let app = fresh_app();
+    let user = a.users().put(UserRecord::new(app.clone(), "u1").unwrap()).await.unwrap();
+    b.users().user(&app, "u1").await.unwrap().unwrap(); // B's cache is warm
+    a.users().put((*user).clone().with_active(false)).await.unwrap();
+    let linked = b.users().add_identifier(&app, "u1", "gh:9").await.unwrap().unwrap();
+    assert!(!linked.active, "the deactivation stands");
+    assert_eq!(linked.identifiers, ["gh:9"]);
+    let again = b.users().add_identifier(&app, "u1", "gh:9").await.unwrap().unwrap();
+    assert_eq!(again.identifiers, ["gh:9"], "an identifier is added once");
+    assert!(b.users().add_identifier(&app, "nobody", "gh:1").await.unwrap().is_none());
+}
+
+/// A provider that takes `good:<id>:<email>` as GitHub would vouch for it.
+struct Vouching;
+
+impl para_auth::identity::IdentityProvider for Vouching {
+    fn provider(&self) -> para_auth::identity::Provider {
+        para_auth::identity::Provider::GitHub
+    }
+
+    fn authenticate<'a>(
+        &'a self,
+        _app: &'a AppRecord,
+        token: &'a str,
+        _now: Timestamp,
+    ) -> para_auth::identity::BoxFuture<'a, Result<para_auth::identity::Identity, para_auth::Error>>
+    {
+        use para_auth::identity::{Identity, Provider};
+        let (id, email) = token.split_once(':').unwrap();
+        Box::pin(std::future::ready(Ok(Identity::new(Provider::GitHub, id).with_email(email))))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_sign_ups_with_one_email_make_one_user_where_the_app_links_by_email() {
+    use para_auth::identity::{Auth, Registry};
+    use para_auth::jwt::Tokens;
+    let Some(url) = database_url() else { return };
+    let (a, b) = (store(&url, PgConfig::default()).await, store(&url, PgConfig::default()).await);
+    let app = fresh_app();
+    let record = AppRecord::new(app.clone().into(), secret("app-secret-of-thirty-two-bytes!!"));
+    a.apps().insert(record.with_link_by_email(true)).await.unwrap();
+    let auth = |s: &PgStore| {
+        let registry = Registry::with_builtins().with(Vouching);
+        Auth::with_registry(Tokens::new(Arc::new(s.apps()), s.users()), registry)
+    };
+    let (auth_a, auth_b) = (auth(&a), auth(&b));
+    for round in 0..5 {
+        let (one, two) =
+            (format!("1{round}:r{round}@example.com"), format!("2{round}:r{round}@example.com"));
+        let (on_a, on_b) = tokio::join!(
+            auth_a.sign_in(app.as_str(), "github", &one, NOW),
+            auth_b.sign_in(app.as_str(), "github", &two, NOW),
+        );
+        let (on_a, on_b) = (on_a.unwrap(), on_b.unwrap());
+        assert_eq!(on_a.user.id, on_b.user.id, "round {round}: one user for the email");
+        let user = a.users().user(&app, &on_a.user.id).await.unwrap().unwrap();
+        assert_eq!(user.identifiers.len(), 2, "round {round}: both identities linked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_past_its_time_limit_leaves_the_pool_usable() {
+    let Some(url) = database_url() else { return };
+    let config = PgConfig::default().with_timeout(SOON / 2).with_pool_size(1);
+    let node = store(&url, config).await;
+    let app = fresh_app();
+    // Another session holds the lock a sign-up of `gh:1` needs.
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("BEGIN").await.unwrap();
+    let lock = format!("para_users\n{}\nid\ngh:1", app.as_str());
+    client
+        .execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&lock])
+        .await
+        .unwrap();
+
+    let user = UserRecord::new(app.clone(), "u1").unwrap().with_identifier("gh:1");
+    assert!(node.users().add(user, false).await.is_err(), "the sign-up waits past its limit");
+    // The one pooled connection serves what comes next.
+    tokio::time::sleep(SOON / 2).await;
+    assert!(node.apps().app(fresh_app().as_str()).await.unwrap().is_none());
+    assert!(node.users().user(&app, "nobody").await.unwrap().is_none());
+    client.batch_execute("COMMIT").await.unwrap();
 }

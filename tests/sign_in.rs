@@ -483,9 +483,9 @@ fn the_memory_store_keeps_a_revocation_and_adds_an_identity_once() {
     assert_eq!(written.identifiers, ["gh:9"]);
 
     let twin = para_auth::users::UserRecord::new(app_id(), "u2").unwrap().with_identifier("gh:9");
-    assert!(block_on_ready(users.add(twin)).unwrap().is_none(), "gh:9 is u1's");
+    assert!(block_on_ready(users.add(twin, false)).unwrap().is_none(), "gh:9 is u1's");
     let other = para_auth::users::UserRecord::new(app_id(), "u3").unwrap().with_identifier("gh:10");
-    assert!(block_on_ready(users.add(other)).unwrap().is_some());
+    assert!(block_on_ready(users.add(other, false)).unwrap().is_some());
     let again = para_auth::users::UserRecord::new(app_id(), "u3").unwrap();
-    assert!(block_on_ready(users.add(again)).unwrap().is_none(), "u3 exists");
+    assert!(block_on_ready(users.add(again, false)).unwrap().is_none(), "u3 exists");
 }

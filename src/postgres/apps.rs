@@ -59,6 +59,10 @@ impl PgAppStore {
     /// # Errors
     /// [`PgError`] when the database fails.
     pub async fn insert(&self, record: AppRecord) -> Result<Arc<AppRecord>, PgError> {
+        self.shared.within(self.upsert(record)).await
+    }
+
+    async fn upsert(&self, record: AppRecord) -> Result<Arc<AppRecord>, PgError> {
         let epoch = self.shared.apps.epoch();
         let client = self.shared.client().await?;
         let statement = client.prepare_cached(UPSERT).await?;
@@ -73,8 +77,11 @@ impl PgAppStore {
     /// # Errors
     /// [`PgError`] when the database fails.
     pub async fn remove(&self, access_key: &str) -> Result<bool, PgError> {
-        let client = self.shared.client().await?;
-        let removed = client.execute(DELETE, &[&access_key]).await? > 0;
+        let removed = self.shared.within(async {
+            let client = self.shared.client().await?;
+            Ok(client.execute(DELETE, &[&access_key]).await? > 0)
+        });
+        let removed = removed.await?;
         self.shared.apps.remove(access_key);
         Ok(removed)
     }
@@ -91,7 +98,7 @@ impl PgAppStore {
         now: Timestamp,
         grace_secs: u32,
     ) -> Result<Option<Arc<AppRecord>>, PgError> {
-        self.change(access_key, |r| r.rotated(secret, now, grace_secs)).await
+        self.shared.within(self.change(access_key, |r| r.rotated(secret, now, grace_secs))).await
     }
 
     async fn find(&self, access_key: &str) -> Result<Option<Arc<AppRecord>>, PgError> {

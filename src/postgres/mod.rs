@@ -249,8 +249,19 @@ impl PgStore {
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(config.timeout);
         }
-        // A peer that vanished without a word is noticed, in time.
-        pg.keepalives(true).keepalives_idle(Duration::from_secs(30));
+        // The server gives up too: a statement or a lock wait abandoned at
+        // the time limit frees its connection and its locks, and a client
+        // that stalls inside a transaction loses it.
+        let millis = config.timeout.as_millis().max(1);
+        let limits = format!(
+            "-c statement_timeout={millis} -c lock_timeout={millis} \
+             -c idle_in_transaction_session_timeout={millis}"
+        );
+        let options = match pg.get_options() {
+            Some(given) => format!("{given} {limits}"),
+            None => limits,
+        };
+        pg.options(&options);
         let manager = Manager::from_config(
             pg.clone(),
             NoTls,
@@ -264,9 +275,11 @@ impl PgStore {
             .recycle_timeout(Some(config.timeout))
             .build()?;
 
-        let mut client = pool.get().await?;
-        migrate(&mut client).await?;
-        drop(client);
+        let migrated = tokio::time::timeout(config.timeout, async {
+            let mut client = pool.get().await?;
+            migrate(&mut client).await
+        });
+        migrated.await.unwrap_or(Err(PgError::Timeout))?;
 
         let shared = Arc::new(Shared {
             pool,

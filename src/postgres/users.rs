@@ -101,23 +101,31 @@ impl PgUserStore {
         self.settle(&row, epoch)
     }
 
-    /// Insert `user` unless one of its identifiers is taken. Sign-ups for
-    /// the same identifier wait for each other on an advisory lock, held to
-    /// the end of the transaction, on every server.
-    async fn insert_new(&self, user: UserRecord) -> Result<Option<Arc<UserRecord>>, PgError> {
+    /// Insert `user` unless one of its identifiers (or, with `unique_email`,
+    /// its email) is taken. Sign-ups for the same identifier or email wait
+    /// for each other on advisory locks, held to the end of the
+    /// transaction, on every server.
+    async fn insert_new(
+        &self,
+        user: UserRecord,
+        unique_email: bool,
+    ) -> Result<Option<Arc<UserRecord>>, PgError> {
         let epoch = self.shared.users.epoch();
         let mut client = self.shared.client().await?;
         let tx = client.transaction().await?;
-        let mut identifiers: Vec<&String> = user.identifiers.iter().collect();
-        identifiers.sort(); // one order, so two sign-ups never wait on each other
-        for identifier in identifiers {
-            let lock = format!("para_users\n{}\n{identifier}", user.app_id.as_str());
+        let email = user.email.as_deref().map(str::to_lowercase).filter(|_| unique_email);
+        let mut locks: Vec<String> = user.identifiers.iter().map(|i| format!("id\n{i}")).collect();
+        locks.extend(email.iter().map(|e| format!("email\n{e}")));
+        locks.sort(); // one order, so two sign-ups never wait on each other
+        for lock in locks {
+            let lock = format!("para_users\n{}\n{lock}", user.app_id.as_str());
             tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&lock]).await?;
         }
         let taken = tx
             .query_opt(
-                "SELECT 1 FROM para_users WHERE app_id = $1 AND (id = $2 OR identifiers && $3)",
-                &[&user.app_id.as_str(), &user.id, &user.identifiers],
+                "SELECT 1 FROM para_users WHERE app_id = $1 \
+                 AND (id = $2 OR identifiers && $3 OR ($4::text IS NOT NULL AND email = $4))",
+                &[&user.app_id.as_str(), &user.id, &user.identifiers, &email],
             )
             .await?;
         if taken.is_some() {
@@ -128,6 +136,27 @@ impl PgUserStore {
             .await?;
         tx.commit().await?;
         Ok(Some(self.settle(&row, epoch)?))
+    }
+
+    /// One `UPDATE`: the identifier joins the row as it is now, whatever was
+    /// read of it before.
+    async fn append_identifier(
+        &self,
+        app: &AppId,
+        id: &str,
+        identifier: &str,
+    ) -> Result<Option<Arc<UserRecord>>, PgError> {
+        let epoch = self.shared.users.epoch();
+        let client = self.shared.client().await?;
+        let sql = format!(
+            "UPDATE para_users SET revision = nextval('para_revision'), identifiers = \
+             CASE WHEN $3 = ANY(identifiers) THEN identifiers \
+             ELSE array_append(identifiers, $3) END \
+             WHERE app_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        );
+        let statement = client.prepare_cached(&sql).await?;
+        let row = client.query_opt(&statement, &[&app.as_str(), &id, &identifier]).await?;
+        row.map(|row| self.settle(&row, epoch)).transpose()
     }
 
     /// One `UPDATE ... RETURNING`: of two servers replacing at once, the
@@ -180,8 +209,16 @@ impl UserStore for PgUserStore {
         Ok(self.shared.within(self.upsert(user)).await?)
     }
 
-    async fn add(&self, user: UserRecord) -> Result<Option<Arc<UserRecord>>, StoreError> {
-        Ok(self.shared.within(self.insert_new(user)).await?)
+    async fn add(
+        &self,
+        user: UserRecord,
+        unique_email: bool,
+    ) -> Result<Option<Arc<UserRecord>>, StoreError> {
+        Ok(self.shared.within(self.insert_new(user, unique_email)).await?)
+    }
+
+    async fn add_identifier(&self, app: &AppId, id: &str, identifier: &str) -> Found {
+        Ok(self.shared.within(self.append_identifier(app, id, identifier)).await?)
     }
 
     async fn replace_token_secret(&self, app: &AppId, id: &str, secret: SecretKey) -> Found {
