@@ -169,7 +169,7 @@ impl AppUsers {
             self.by_identifier.insert(identifier.clone(), user.id.clone());
         }
         if let Some(email) = &user.email {
-            self.by_email.insert(email.clone(), user.id.clone());
+            self.by_email.insert(email.to_lowercase(), user.id.clone());
         }
     }
 
@@ -186,7 +186,7 @@ impl AppUsers {
             self.by_identifier.remove(identifier);
         }
         if let Some(email) = &user.email {
-            self.by_email.remove(email);
+            self.by_email.remove(&email.to_lowercase());
         }
     }
 }

@@ -640,3 +640,47 @@ async fn an_operation_past_its_time_limit_leaves_the_pool_usable() {
     assert!(node.users().user(&app, "nobody").await.unwrap().is_none());
     client.batch_execute("COMMIT").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::disallowed_methods, reason = "the test measures which limit applies")]
+async fn the_urls_own_limits_win_and_any_time_limit_connects() {
+    let Some(url) = database_url() else { return };
+    // A limit too long for PostgreSQL's settings still connects.
+    let forever = store(&url, PgConfig::default().with_timeout(Duration::MAX)).await;
+    assert!(forever.apps().app(fresh_app().as_str()).await.unwrap().is_none());
+
+    let app = fresh_app();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("BEGIN").await.unwrap();
+    let lock = format!("para_users\n{}\nid\ngh:1", app.as_str());
+    client
+        .execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&lock])
+        .await
+        .unwrap();
+
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let short = format!("{url}{separator}options=-c%20lock_timeout%3D100");
+    let node = store(&short, PgConfig::default().with_timeout(3 * SOON)).await;
+    let started = Instant::now();
+    let user = UserRecord::new(app.clone(), "u1").unwrap().with_identifier("gh:1");
+    assert!(node.users().add(user, false).await.is_err());
+    assert!(started.elapsed() < 2 * SOON, "the URL's 100 ms, not 3 s: {:?}", started.elapsed());
+    client.batch_execute("COMMIT").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_is_one_email_in_any_case() {
+    let Some(url) = database_url() else { return };
+    let node = store(&url, PgConfig::default()).await;
+    let app = fresh_app();
+    let mut first = UserRecord::new(app.clone(), "u1").unwrap();
+    first.email = Some("Alice@Example.com".to_owned());
+    let added = node.users().add(first, true).await.unwrap().unwrap();
+    assert_eq!(added.email.as_deref(), Some("alice@example.com"));
+    let mut second = UserRecord::new(app.clone(), "u2").unwrap();
+    second.email = Some("alice@example.COM".to_owned());
+    assert!(node.users().add(second, true).await.unwrap().is_none());
+    let found = node.users().user_by_email(&app, "ALICE@example.com").await.unwrap();
+    assert_eq!(found.map(|u| u.id.clone()).as_deref(), Some("u1"));
+}

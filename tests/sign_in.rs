@@ -489,3 +489,16 @@ fn the_memory_store_keeps_a_revocation_and_adds_an_identity_once() {
     let again = para_auth::users::UserRecord::new(app_id(), "u3").unwrap();
     assert!(block_on_ready(users.add(again, false)).unwrap().is_none(), "u3 exists");
 }
+
+#[test]
+fn the_memory_store_takes_an_email_in_any_case_as_one() {
+    let users = MemoryUserStore::new();
+    let mut first = para_auth::users::UserRecord::new(app_id(), "u1").unwrap();
+    first.email = Some("Alice@Example.com".to_owned());
+    assert!(block_on_ready(users.add(first, true)).unwrap().is_some());
+    let mut second = para_auth::users::UserRecord::new(app_id(), "u2").unwrap();
+    second.email = Some("alice@example.COM".to_owned());
+    assert!(block_on_ready(users.add(second, true)).unwrap().is_none());
+    let found = block_on_ready(users.user_by_email(&app_id(), "ALICE@example.com")).unwrap();
+    assert_eq!(found.map(|u| u.id.clone()).as_deref(), Some("u1"));
+}

@@ -90,7 +90,13 @@ pub struct PgConfig {
     /// The longest one store operation may take, waiting for a connection
     /// included (5 s). Beyond it the operation fails, and the request is
     /// refused as `store` (500): a stalled database never holds requests.
+    /// Migrations at connect are not limited.
     pub timeout: Duration,
+    /// Set the same limit on the server as well (on): `statement_timeout`,
+    /// `lock_timeout` and `idle_in_transaction_session_timeout`, as startup
+    /// options, before the URL's own `options` (which win). Turn it off
+    /// behind a pooler that refuses startup options, such as PgBouncer.
+    pub server_timeouts: bool,
 }
 
 impl Default for PgConfig {
@@ -102,11 +108,18 @@ impl Default for PgConfig {
             cache_capacity: 100_000,
             reconnect_delay: Duration::from_secs(1),
             timeout: Duration::from_secs(5),
+            server_timeouts: true,
         }
     }
 }
 
 impl PgConfig {
+    /// The same, with the server-side limits on or off.
+    pub fn with_server_timeouts(mut self, on: bool) -> Self {
+        self.server_timeouts = on;
+        self
+    }
+
     /// The same, with this limit on each store operation.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -251,17 +264,21 @@ impl PgStore {
         }
         // The server gives up too: a statement or a lock wait abandoned at
         // the time limit frees its connection and its locks, and a client
-        // that stalls inside a transaction loses it.
-        let millis = config.timeout.as_millis().max(1);
-        let limits = format!(
-            "-c statement_timeout={millis} -c lock_timeout={millis} \
-             -c idle_in_transaction_session_timeout={millis}"
-        );
-        let options = match pg.get_options() {
-            Some(given) => format!("{given} {limits}"),
-            None => limits,
-        };
-        pg.options(&options);
+        // that stalls inside a transaction loses it. The URL's own options
+        // come after, so what it sets wins.
+        if config.server_timeouts {
+            // PostgreSQL takes at most i32::MAX milliseconds.
+            let millis = config.timeout.as_millis().clamp(1, i32::MAX as u128);
+            let limits = format!(
+                "-c statement_timeout={millis} -c lock_timeout={millis} \
+                 -c idle_in_transaction_session_timeout={millis}"
+            );
+            let options = match pg.get_options() {
+                Some(given) => format!("{limits} {given}"),
+                None => limits,
+            };
+            pg.options(&options);
+        }
         let manager = Manager::from_config(
             pg.clone(),
             NoTls,
@@ -275,11 +292,11 @@ impl PgStore {
             .recycle_timeout(Some(config.timeout))
             .build()?;
 
-        let migrated = tokio::time::timeout(config.timeout, async {
-            let mut client = pool.get().await?;
-            migrate(&mut client).await
-        });
-        migrated.await.unwrap_or(Err(PgError::Timeout))?;
+        // Getting a connection is bounded; a migration may take what it takes.
+        let client = tokio::time::timeout(config.timeout, pool.get()).await;
+        let mut client = client.map_err(|_| PgError::Timeout)??;
+        migrate(&mut client).await?;
+        drop(client);
 
         let shared = Arc::new(Shared {
             pool,
@@ -328,6 +345,12 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), PgError> 
         }
     }
     let tx = client.transaction().await?;
+    // A migration is no request: the time limits do not apply to it.
+    tx.batch_execute(
+        "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; \
+         SET LOCAL idle_in_transaction_session_timeout = 0",
+    )
+    .await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS para_auth_migrations (

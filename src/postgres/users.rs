@@ -230,6 +230,8 @@ impl UserStore for PgUserStore {
 struct Values<'u> {
     user: &'u UserRecord,
     app_id: &'u str,
+    /// Emails are kept in lower case, as they are looked up.
+    email: Option<String>,
     token_secret: &'u str,
     password_hash: Option<&'u str>,
 }
@@ -238,6 +240,7 @@ fn values(user: &UserRecord) -> Values<'_> {
     Values {
         user,
         app_id: user.app_id.as_str(),
+        email: user.email.as_deref().map(str::to_lowercase),
         token_secret: user.token_secret.expose_secret(),
         password_hash: user.password_hash.as_ref().map(SecretKey::expose_secret),
     }
@@ -251,7 +254,7 @@ impl Values<'_> {
             &u.id,
             &self.token_secret,
             &u.identifiers,
-            &u.email,
+            &self.email,
             &u.name,
             &u.picture,
             &u.groups,
