@@ -19,6 +19,7 @@ fn main() -> Result<(), para_auth::Error> {
     let signature = Signer::new(key.clone(), secret.clone()).sign(&request, now)?;
     let mut signed = request.clone();
     println!("app signs:\n  {} {}", signed.method, String::from_utf8_lossy(&signed.target));
+    println!("  Host: localhost:8080");
     for (name, value) in signature.headers() {
         println!("  {name}: {value}");
         signed = signed.header(name, value);

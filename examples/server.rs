@@ -526,15 +526,31 @@ async fn change_permissions(
         return error(StatusCode::FORBIDDEN, "only the app may change permissions");
     }
     let app = a.caller().app();
-    let mut permissions = (*app.permissions).clone();
-    if let Err(message) = edit(&mut permissions) {
+    // The edit applies to the permissions as they are in the store, within
+    // its atomic update: two edits at once both count.
+    let mut refused = None;
+    let changed = s
+        .apps
+        .update(app.access_key.as_str(), |r| {
+            let mut permissions = (*r.permissions).clone();
+            match edit(&mut permissions) {
+                Ok(()) => r.clone().with_permissions(permissions),
+                Err(message) => {
+                    refused = Some(message);
+                    r.clone()
+                }
+            }
+        })
+        .await;
+    if let Some(message) = refused {
         return error(StatusCode::BAD_REQUEST, &message);
     }
-    let all = serde_json::from_str::<Value>(&permissions.to_json()).unwrap_or_default();
-    let shown = all.get(subject).cloned().unwrap_or_else(|| json!({}));
-    match s.apps.update(app.access_key.as_str(), |r| r.clone().with_permissions(permissions)).await
-    {
-        Ok(Some(_)) => Json(shown).into_response(),
+    match changed {
+        Ok(Some(record)) => {
+            let all = serde_json::from_str::<Value>(&record.permissions.to_json());
+            let shown = all.unwrap_or_default().get(subject).cloned();
+            Json(shown.unwrap_or_else(|| json!({}))).into_response()
+        }
         Ok(None) => error(StatusCode::NOT_FOUND, "no such app"),
         Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the store failed"),
     }

@@ -21,9 +21,9 @@ fn excused(request: &OwnedRequest, error: &Error) -> bool {
     let count =
         |name: &str| request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count();
     match error {
-        // The target already carried a presigned query, or the value outgrew
-        // what the verifier reads.
-        Error::Malformed(Malformed::Ambiguous | Malformed::TooLarge) => true,
+        // The value outgrew what the verifier reads. (`Ambiguous` is never
+        // excused: the signer refuses a target that carries a signature.)
+        Error::Malformed(Malformed::TooLarge) => true,
         // The request declared a payload hash of its own.
         Error::BodyMismatch => count("x-amz-content-sha256") > 0,
         // It carried a header the verifier reads by name twice (a presigned

@@ -106,6 +106,10 @@ check_file() {
     local file=$1 note=${2:+, $2}
     local out
     out=$("$root/target/debug/para-auth" check "$file") && {
+        # A file of no vectors checks nothing: that is no pass.
+        case $(tail -n 1 <<<"$out") in
+            "0 passed, 0 failed") echo "FAIL $file$note: no vectors"; return ;;
+        esac
         echo "PASS $(tail -n 1 <<<"$out") ($file$note)"
         return
     }
