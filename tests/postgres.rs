@@ -616,21 +616,25 @@ async fn racing_sign_ups_with_one_email_make_one_user_where_the_app_links_by_ema
     }
 }
 
+/// Another session, holding (in an open transaction) the lock that a
+/// sign-up of `identifier` to `app` needs: `COMMIT` on it lets go.
+async fn hold_sign_up_lock(url: &str, app: &AppId, identifier: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("BEGIN").await.unwrap();
+    let lock = format!("para_users\n{}\nid\n{identifier}", app.as_str());
+    let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+    client.execute(sql, &[&lock]).await.unwrap();
+    client
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operation_past_its_time_limit_leaves_the_pool_usable() {
     let Some(url) = database_url() else { return };
     let config = PgConfig::default().with_timeout(SOON / 2).with_pool_size(1);
     let node = store(&url, config).await;
     let app = fresh_app();
-    // Another session holds the lock a sign-up of `gh:1` needs.
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client.batch_execute("BEGIN").await.unwrap();
-    let lock = format!("para_users\n{}\nid\ngh:1", app.as_str());
-    client
-        .execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&lock])
-        .await
-        .unwrap();
+    let client = hold_sign_up_lock(&url, &app, "gh:1").await;
 
     let user = UserRecord::new(app.clone(), "u1").unwrap().with_identifier("gh:1");
     assert!(node.users().add(user, false).await.is_err(), "the sign-up waits past its limit");
@@ -650,14 +654,7 @@ async fn the_urls_own_limits_win_and_any_time_limit_connects() {
     assert!(forever.apps().app(fresh_app().as_str()).await.unwrap().is_none());
 
     let app = fresh_app();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client.batch_execute("BEGIN").await.unwrap();
-    let lock = format!("para_users\n{}\nid\ngh:1", app.as_str());
-    client
-        .execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&lock])
-        .await
-        .unwrap();
+    let client = hold_sign_up_lock(&url, &app, "gh:1").await;
 
     let separator = if url.contains('?') { '&' } else { '?' };
     let short = format!("{url}{separator}options=-c%20lock_timeout%3D100");

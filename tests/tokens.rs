@@ -215,13 +215,7 @@ fn a_switched_off_user_gets_no_token() {
 /// A super token for `app:myapp` with these time claims, signed here with
 /// `hmac` (HS256 over `header.payload`, RFC 7515), not by the crate.
 fn super_token_with_times(times: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"appid":"app:myapp",{times}}}"#));
-    let input = format!("{header}.{payload}");
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PARA_APP_SECRET.as_bytes()).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    token_with(r#"{"alg":"HS256","typ":"JWT"}"#, &format!(r#"{{"appid":"app:myapp",{times}}}"#))
 }
 
 #[test]
