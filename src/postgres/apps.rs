@@ -165,7 +165,7 @@ impl PgAppStore {
 
 impl AppStore for PgAppStore {
     async fn app(&self, access_key: &str) -> Found {
-        // A warm answer needs neither the database nor a timer (nor a runtime).
+        // A cached record needs neither the database nor a timer (nor a runtime).
         if let Some(hit) = self.shared.apps.fresh(access_key) {
             return Ok(Some(hit));
         }

@@ -186,7 +186,7 @@ impl PgUserStore {
 
 impl UserStore for PgUserStore {
     async fn user(&self, app: &AppId, id: &str) -> Found {
-        // A warm answer needs neither the database nor a timer (nor a runtime).
+        // A cached record needs neither the database nor a timer (nor a runtime).
         if let Some(hit) = self.shared.users.fresh(&key(app.as_str(), id)) {
             return Ok(Some(hit));
         }
