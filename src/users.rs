@@ -181,6 +181,13 @@ impl AppUsers {
         user
     }
 
+    /// Take user `id` out, indexes and all.
+    fn take(&mut self, id: &str) -> Option<Arc<UserRecord>> {
+        let user = self.by_id.remove(id)?;
+        self.unindex(&user);
+        Some(user)
+    }
+
     fn unindex(&mut self, user: &UserRecord) {
         for identifier in &user.identifiers {
             self.by_identifier.remove(identifier);
@@ -206,22 +213,27 @@ impl MemoryUserStore {
     /// Add or replace a user, at once, token secret included (for setting
     /// a store up; [`UserStore::put`] keeps an existing user's secret).
     pub fn insert(&self, user: UserRecord) -> Arc<UserRecord> {
-        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let mut apps = self.write();
         let users = apps.entry(user.app_id.clone()).or_default();
-        if let Some(old) = users.by_id.remove(&user.id) {
-            users.unindex(&old);
-        }
+        users.take(&user.id);
         users.add(user)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<AppId, AppUsers>> {
+        self.apps.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<AppId, AppUsers>> {
+        self.apps.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The user `id` of `app`, at once.
     pub fn get(&self, app: &AppId, id: &str) -> Option<Arc<UserRecord>> {
-        let apps = self.apps.read().unwrap_or_else(|p| p.into_inner());
-        apps.get(app)?.by_id.get(id).cloned()
+        self.read().get(app)?.by_id.get(id).cloned()
     }
 
     fn find(&self, app: &AppId, key: &str, email: bool) -> Option<Arc<UserRecord>> {
-        let apps = self.apps.read().unwrap_or_else(|p| p.into_inner());
+        let apps = self.read();
         let users = apps.get(app)?;
         let index = if email { &users.by_email } else { &users.by_identifier };
         users.by_id.get(index.get(key)?).cloned()
@@ -249,11 +261,10 @@ impl UserStore for MemoryUserStore {
         &self,
         mut user: UserRecord,
     ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send {
-        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let mut apps = self.write();
         let users = apps.entry(user.app_id.clone()).or_default();
-        if let Some(old) = users.by_id.remove(&user.id) {
+        if let Some(old) = users.take(&user.id) {
             user.token_secret = old.token_secret.clone();
-            users.unindex(&old);
         }
         std::future::ready(Ok(users.add(user)))
     }
@@ -263,7 +274,7 @@ impl UserStore for MemoryUserStore {
         user: UserRecord,
         unique_email: bool,
     ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send {
-        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let mut apps = self.write();
         let users = apps.entry(user.app_id.clone()).or_default();
         let email_taken = unique_email
             && user.email.as_ref().is_some_and(|e| users.by_email.contains_key(&e.to_lowercase()));
@@ -279,11 +290,9 @@ impl UserStore for MemoryUserStore {
         id: &str,
         identifier: &str,
     ) -> impl Future<Output = Found> + Send {
-        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let mut apps = self.write();
         let added = apps.get_mut(app).and_then(|users| {
-            let old = users.by_id.remove(id)?;
-            users.unindex(&old);
-            let mut user = (*old).clone();
+            let mut user = (*users.take(id)?).clone();
             if !user.identifiers.iter().any(|i| i == identifier) {
                 user.identifiers.push(identifier.to_owned());
             }
@@ -298,7 +307,7 @@ impl UserStore for MemoryUserStore {
         id: &str,
         secret: SecretKey,
     ) -> impl Future<Output = Found> + Send {
-        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let mut apps = self.write();
         let replaced = apps.get_mut(app).and_then(|users| {
             let user = users.by_id.get_mut(id)?;
             *user = Arc::new(UserRecord { token_secret: secret, ..(**user).clone() });
