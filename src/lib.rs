@@ -84,6 +84,7 @@ pub mod postgres;
 pub mod request;
 pub mod sigv4;
 pub mod store;
+mod sync;
 pub mod time;
 #[cfg(feature = "tower")]
 pub mod tower;

@@ -272,17 +272,17 @@ impl MemoryAppStore {
     /// Add or replace an app.
     pub fn insert(&self, record: AppRecord) {
         let key = record.access_key.as_str().into();
-        self.write().insert(key, Arc::new(record));
+        crate::sync::write(&self.apps).insert(key, Arc::new(record));
     }
 
     /// Remove an app.
     pub fn remove(&self, access_key: &str) -> Option<Arc<AppRecord>> {
-        self.write().remove(access_key)
+        crate::sync::write(&self.apps).remove(access_key)
     }
 
     /// The app whose access key is `access_key`.
     pub fn get(&self, access_key: &str) -> Option<Arc<AppRecord>> {
-        self.read().get(access_key).cloned()
+        crate::sync::read(&self.apps).get(access_key).cloned()
     }
 
     /// Replace an app's secret, keeping the old one for `grace_secs` seconds.
@@ -296,18 +296,10 @@ impl MemoryAppStore {
         now: Timestamp,
         grace_secs: u32,
     ) -> Result<Arc<AppRecord>, Error> {
-        let mut apps = self.write();
+        let mut apps = crate::sync::write(&self.apps);
         let record = apps.get_mut(access_key).ok_or(Error::UnknownKey)?;
         *record = Arc::new(record.rotated(secret, now, grace_secs));
         Ok(record.clone())
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, FxHashMap<Box<str>, Arc<AppRecord>>> {
-        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, FxHashMap<Box<str>, Arc<AppRecord>>> {
-        self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -320,7 +312,7 @@ impl AppStore for MemoryAppStore {
     where
         F: FnOnce(&AppRecord) -> AppRecord + Send,
     {
-        let mut apps = self.write();
+        let mut apps = crate::sync::write(&self.apps);
         let updated = apps.get_mut(access_key).map(|record| {
             *record = Arc::new(change(record));
             record.clone()

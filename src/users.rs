@@ -213,27 +213,19 @@ impl MemoryUserStore {
     /// Add or replace a user, at once, token secret included (for setting
     /// a store up; [`UserStore::put`] keeps an existing user's secret).
     pub fn insert(&self, user: UserRecord) -> Arc<UserRecord> {
-        let mut apps = self.write();
+        let mut apps = crate::sync::write(&self.apps);
         let users = apps.entry(user.app_id.clone()).or_default();
         users.take(&user.id);
         users.add(user)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<AppId, AppUsers>> {
-        self.apps.write().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<AppId, AppUsers>> {
-        self.apps.read().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The user `id` of `app`, at once.
     pub fn get(&self, app: &AppId, id: &str) -> Option<Arc<UserRecord>> {
-        self.read().get(app)?.by_id.get(id).cloned()
+        crate::sync::read(&self.apps).get(app)?.by_id.get(id).cloned()
     }
 
     fn find(&self, app: &AppId, key: &str, email: bool) -> Option<Arc<UserRecord>> {
-        let apps = self.read();
+        let apps = crate::sync::read(&self.apps);
         let users = apps.get(app)?;
         let index = if email { &users.by_email } else { &users.by_identifier };
         users.by_id.get(index.get(key)?).cloned()
@@ -261,7 +253,7 @@ impl UserStore for MemoryUserStore {
         &self,
         mut user: UserRecord,
     ) -> impl Future<Output = Result<Arc<UserRecord>, StoreError>> + Send {
-        let mut apps = self.write();
+        let mut apps = crate::sync::write(&self.apps);
         let users = apps.entry(user.app_id.clone()).or_default();
         if let Some(old) = users.take(&user.id) {
             user.token_secret = old.token_secret.clone();
@@ -274,7 +266,7 @@ impl UserStore for MemoryUserStore {
         user: UserRecord,
         unique_email: bool,
     ) -> impl Future<Output = Result<Option<Arc<UserRecord>>, StoreError>> + Send {
-        let mut apps = self.write();
+        let mut apps = crate::sync::write(&self.apps);
         let users = apps.entry(user.app_id.clone()).or_default();
         let email_taken = unique_email
             && user.email.as_ref().is_some_and(|e| users.by_email.contains_key(&e.to_lowercase()));
@@ -290,7 +282,7 @@ impl UserStore for MemoryUserStore {
         id: &str,
         identifier: &str,
     ) -> impl Future<Output = Found> + Send {
-        let mut apps = self.write();
+        let mut apps = crate::sync::write(&self.apps);
         let added = apps.get_mut(app).and_then(|users| {
             let mut user = (*users.take(id)?).clone();
             if !user.identifiers.iter().any(|i| i == identifier) {
@@ -307,7 +299,7 @@ impl UserStore for MemoryUserStore {
         id: &str,
         secret: SecretKey,
     ) -> impl Future<Output = Found> + Send {
-        let mut apps = self.write();
+        let mut apps = crate::sync::write(&self.apps);
         let replaced = apps.get_mut(app).and_then(|users| {
             let user = users.by_id.get_mut(id)?;
             *user = Arc::new(UserRecord { token_secret: secret, ..(**user).clone() });

@@ -62,7 +62,7 @@ impl TokenKeys {
     }
 
     fn cached(&self, app: &AppId, version: u64, user: Option<&Arc<UserRecord>>) -> Option<Keyed> {
-        let apps = self.apps.read().unwrap_or_else(|p| p.into_inner());
+        let apps = crate::sync::read(&self.apps);
         let keys = apps.get(app).filter(|k| k.version == version)?;
         match user {
             None => keys.app.clone(),
@@ -74,7 +74,7 @@ impl TokenKeys {
     }
 
     fn remember(&self, app: &AppId, version: u64, user: Option<&Arc<UserRecord>>, keyed: Keyed) {
-        let mut apps = self.apps.write().unwrap_or_else(|p| p.into_inner());
+        let mut apps = crate::sync::write(&self.apps);
         let keys = apps.entry(app.clone()).or_default();
         if keys.version != version {
             *keys = AppKeys { version, ..AppKeys::default() };

@@ -69,7 +69,7 @@ impl<V> Cache<V> {
 
     /// The record under `key`, when it is fresh.
     pub(crate) fn fresh(&self, key: &str) -> Option<Arc<V>> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entries = crate::sync::read(&self.entries);
         let entry = entries.get(key)?;
         let read_at = entry.read_at?;
         (monotonic_now().saturating_duration_since(read_at) < self.ttl).then(|| entry.value.clone())
@@ -82,7 +82,7 @@ impl<V> Cache<V> {
 
     /// The cached record under `key` if it has this revision.
     pub(crate) fn same(&self, key: &str, revision: i64) -> Option<Arc<V>> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entries = crate::sync::read(&self.entries);
         entries.get(key).filter(|e| e.revision == revision).map(|e| e.value.clone())
     }
 
@@ -90,8 +90,8 @@ impl<V> Cache<V> {
     /// unchanged, else `value`. The entry is fresh only when no change was
     /// announced since `epoch`.
     pub(crate) fn settle(&self, key: &str, revision: i64, epoch: u64, value: Arc<V>) -> Arc<V> {
-        self.absent.write().unwrap_or_else(|p| p.into_inner()).remove(key);
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        crate::sync::write(&self.absent).remove(key);
+        let mut entries = crate::sync::write(&self.entries);
         let quiet = self.epoch.load(Ordering::Acquire) == epoch;
         let read_at = quiet.then(monotonic_now);
         if let Some(entry) = entries.get_mut(key) {
@@ -116,25 +116,25 @@ impl<V> Cache<V> {
     /// Forget `key`: the row is gone.
     pub(crate) fn remove(&self, key: &str) {
         self.bump();
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(key);
+        crate::sync::write(&self.entries).remove(key);
     }
 
     /// Whether `key` was found absent within the time-to-live.
     pub(crate) fn known_absent(&self, key: &str) -> bool {
-        let absent = self.absent.read().unwrap_or_else(|p| p.into_inner());
+        let absent = crate::sync::read(&self.absent);
         absent.get(key).is_some_and(|at| monotonic_now().saturating_duration_since(*at) < self.ttl)
     }
 
     /// A read at `epoch` found no row for `key`: forget any record, and
     /// remember the absence unless a change was announced since.
     pub(crate) fn settle_absent(&self, key: &str, epoch: u64) {
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).remove(key);
+        crate::sync::write(&self.entries).remove(key);
         // A caller chooses the keys it asks for: long ones are not kept, so
         // the map's memory stays bounded by its capacity times this.
         if self.epoch.load(Ordering::Acquire) != epoch || key.len() > MAX_ABSENT_KEY {
             return;
         }
-        let mut absent = self.absent.write().unwrap_or_else(|p| p.into_inner());
+        let mut absent = crate::sync::write(&self.absent);
         if absent.len() >= self.capacity {
             absent.clear();
         }
@@ -144,8 +144,8 @@ impl<V> Cache<V> {
     /// Another node changed `key`: read it again before serving it.
     pub(crate) fn mark_stale(&self, key: &str) {
         self.bump();
-        self.absent.write().unwrap_or_else(|p| p.into_inner()).remove(key);
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        crate::sync::write(&self.absent).remove(key);
+        let mut entries = crate::sync::write(&self.entries);
         if let Some(entry) = entries.get_mut(key) {
             entry.read_at = None;
         }
@@ -154,8 +154,8 @@ impl<V> Cache<V> {
     /// Changes may have been missed: read everything again before serving it.
     pub(crate) fn mark_all_stale(&self) {
         self.bump();
-        self.absent.write().unwrap_or_else(|p| p.into_inner()).clear();
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        crate::sync::write(&self.absent).clear();
+        let mut entries = crate::sync::write(&self.entries);
         for entry in entries.values_mut() {
             entry.read_at = None;
         }

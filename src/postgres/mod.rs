@@ -307,7 +307,7 @@ impl PgStore {
         });
         if config.notifications {
             let task = listener::start(&handle, pg, &shared, config.reconnect_delay).await?;
-            *shared.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+            *crate::sync::lock(&shared.listener) = Some(task);
         }
         Ok(PgStore { shared })
     }

@@ -44,7 +44,7 @@ impl KeyCache {
         date: u32,
         use_key: impl FnOnce(&SigningKey) -> T,
     ) -> Option<T> {
-        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entries = crate::sync::read(&self.entries);
         let entry = entries.get(access_key)?;
         let slot = entry.slots.iter().flatten().find(|(v, d, _)| *v == version && *d == date)?;
         Some(use_key(&slot.2))
@@ -63,7 +63,7 @@ impl KeyCache {
             return;
         }
         let (version, date) = slot;
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = crate::sync::write(&self.entries);
         if entries.len() >= self.capacity && !entries.contains_key(access_key) {
             entries.clear();
         }
@@ -80,11 +80,11 @@ impl KeyCache {
 
     /// Forget every key derived for `access_key`.
     pub(crate) fn forget(&self, access_key: &str) {
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = crate::sync::write(&self.entries);
         entries.remove(access_key);
     }
 
     pub(crate) fn clear(&self) {
-        self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+        crate::sync::write(&self.entries).clear();
     }
 }

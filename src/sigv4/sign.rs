@@ -513,14 +513,14 @@ impl Signer {
     fn with_signing_key<T>(&self, amz_date: &AmzDate, use_key: impl FnOnce(&SigningKey) -> T) -> T {
         let date = amz_date.date_number();
         {
-            let cached = self.cached.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let cached = crate::sync::read(&self.cached);
             if let Some((_, key)) = cached.as_ref().filter(|(d, _)| *d == date) {
                 return use_key(key);
             }
         }
         let key = SigningKey::derive(&self.secret, amz_date.date(), &self.region, &self.service);
         let out = use_key(&key);
-        *self.cached.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((date, key));
+        *crate::sync::write(&self.cached) = Some((date, key));
         out
     }
 }
